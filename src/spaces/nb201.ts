@@ -322,6 +322,10 @@ export function createNb201Space(
     candidateSchema,
     candidateExample:
       '{"arch": "|nor_conv_3x3~0|+|nor_conv_3x3~0|skip_connect~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"}',
+    // 3x3 convolutions dominate the best cells of cell-based spaces, skip
+    // connections come next, and none or pooling on most edges starves the
+    // cell (NAS-Bench-201 paper, Dong and Yang 2020, on the top cells).
+    prior: NB201_EDGES.map(() => [0.04, 0.18, 0.18, 0.5, 0.1]),
     parse,
     key: (arch) => formatNb201(isomorphicDedup ? canonicalNb201(arch) : arch),
     format: formatNb201,

@@ -60,6 +60,11 @@ export interface SearchSpace<A = unknown> {
   readonly candidateSchema: z.ZodType;
   /** One-line example of a candidate in the Generator's output format. */
   readonly candidateExample: string;
+  /**
+   * Prior weights per gene over its choices, from what is known about such
+   * networks. The offline policy starts from them; absent means uniform.
+   */
+  readonly prior?: readonly (readonly number[])[];
 
   /** Validates and repairs a proposal (JSON form or string). */
   parse(input: unknown): ParseResult<A>;

@@ -1,0 +1,156 @@
+import { Annotation, messagesStateReducer } from "@langchain/langgraph";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { Cost } from "../spaces/types.ts";
+
+/** Where the Coordinator sends the search next. */
+export type CoordinatorRoute =
+  | "generator"
+  | "evaluate_architectures"
+  | "navigator"
+  | "__end__";
+
+/** Where a candidate came from. */
+export type CandidateSource =
+  | "generator"
+  | "fallback mutation"
+  | "random"
+  | "rea";
+
+/** A candidate accepted by the Coordinator and waiting for evaluation. */
+export interface Candidate {
+  key: string;
+  /** The space's JSON form. */
+  arch: unknown;
+  cost: Cost;
+  source: CandidateSource;
+  /** Repairs the Coordinator applied to the proposal. */
+  repairs: string[];
+}
+
+/** One evaluated architecture. */
+export interface EvaluationRecord {
+  round: number;
+  key: string;
+  arch: unknown;
+  source: CandidateSource;
+  /** Search signal and visible metrics, including the cost. */
+  metrics: { accuracy?: number } & Record<string, number | undefined>;
+  /** Report-only metrics (held-out columns); never shown to the search. */
+  report: Record<string, number>;
+  /** Present when the evaluation failed. */
+  error?: string;
+}
+
+/** A proposal the Coordinator did not send to evaluation, with the reason. */
+export interface Rejection {
+  round: number;
+  /** The proposal as received, shortened for storage. */
+  proposal: string;
+  reason: string;
+}
+
+/** Prompt and completion tokens of one role. */
+export interface RoleUsage {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type Usage = Record<"navigator" | "generator", RoleUsage>;
+
+/** An LLM call that failed and was replaced by the offline policy. */
+export interface Fallback {
+  round: number;
+  role: "navigator" | "generator";
+  error: string;
+}
+
+/** One Navigator exchange kept verbatim in memory. */
+export interface Exchange {
+  round: number;
+  request: string;
+  strategy: string;
+}
+
+/** Everything a search needs that is fixed for its whole run. */
+export interface SearchTask {
+  space: string;
+  /** What the search maximizes, in words, for the prompts. */
+  objective: string;
+  budget: number;
+  candidatesPerRound: number;
+  /** Stop as soon as the best accuracy reaches this value (percent). */
+  target: number | null;
+  /** Stop after this many rounds. */
+  maxRounds: number | null;
+  /** Constraint expression, e.g. "flops<=400,params<=5". */
+  constraints: string;
+  /** Generator calls per round before the round is filled by mutation. */
+  maxGeneratorRetries: number;
+  seed: number;
+}
+
+/** Best architecture so far. */
+export interface Best {
+  key: string;
+  arch: unknown;
+  accuracy: number;
+  round: number;
+}
+
+/** Per-gene preference weights written by the offline Navigator. */
+export type Guidance = Record<string, number[]>;
+
+const replace = <T>(fallback: () => T) =>
+  Annotation<T>({ reducer: (_old, next) => next, default: fallback });
+
+const append = <T>() =>
+  Annotation<T[]>({
+    reducer: (old, next) => old.concat(next),
+    default: () => [],
+  });
+
+/** State of a CoLLM-NAS search. */
+export const SearchState = Annotation.Root({
+  /** Fixed settings of the search. */
+  task: Annotation<SearchTask>(),
+  /** Current round, from 1. */
+  round: replace<number>(() => 0),
+  /** Current strategy, as the Navigator last wrote it. */
+  strategy: replace<string>(() => ""),
+  /** Structured per-gene weights behind an offline strategy. */
+  guidance: replace<Guidance>(() => ({})),
+  /** Navigator memory: its last exchanges, kept verbatim and bounded. */
+  navigatorMemory: replace<Exchange[]>(() => []),
+  /** Raw proposals of the latest Generator call. */
+  proposals: replace<unknown[]>(() => []),
+  /** Generator calls made in the current round. */
+  generatorCalls: replace<number>(() => 0),
+  /** Candidates accepted this round, waiting for evaluation. */
+  pending: replace<Candidate[]>(() => []),
+  /** Every evaluation, in order. */
+  history: append<EvaluationRecord>(),
+  /** Every rejected proposal with its reason. */
+  rejections: append<Rejection>(),
+  /** LLM calls replaced by the offline policy. */
+  fallbacks: append<Fallback>(),
+  best: replace<Best | null>(() => null),
+  usage: replace<Usage>(() => ({
+    navigator: { calls: 0, promptTokens: 0, completionTokens: 0 },
+    generator: { calls: 0, promptTokens: 0, completionTokens: 0 },
+  })),
+  /** State of the seeded random stream. */
+  rngState: replace<number>(() => 0),
+  /** The Coordinator's routing decision. */
+  route: replace<CoordinatorRoute>(() => "generator"),
+  /** Why the search stopped; null while it runs. */
+  stopReason: replace<string | null>(() => null),
+  /** Tool-call messages between the Coordinator and the evaluation tool. */
+  messages: Annotation<BaseMessage[]>({
+    reducer: messagesStateReducer,
+    default: () => [],
+  }),
+});
+
+export type SearchStateType = typeof SearchState.State;
+export type SearchUpdate = typeof SearchState.Update;

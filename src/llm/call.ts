@@ -1,0 +1,122 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { AIMessage, BaseMessage } from "@langchain/core/messages";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { z } from "zod";
+import type { RoleUsage } from "../graph/state.ts";
+import { extractJson } from "./extract-json.ts";
+
+/**
+ * How the Generator asks for structured output: a JSON schema response
+ * format, a forced tool call, or plain text from which JSON is extracted.
+ * `auto` uses the JSON schema where the model supports structured output
+ * and text otherwise.
+ */
+export type StructuredOutputMode = "auto" | "json_schema" | "tool" | "text";
+
+/** Name of the structured output the Generator returns. */
+export const GENERATOR_OUTPUT_NAME = "propose_architectures";
+
+/**
+ * The Generator's output schema: an object at the root with every field
+ * required, as OpenAI's strict structured output demands.
+ */
+export function generatorOutputSchema(candidate: z.ZodType) {
+  return z.object({
+    candidates: z
+      .array(candidate)
+      .describe("New architectures, each valid in the search space"),
+  });
+}
+
+/** Adds one call's token counts to a role's totals. */
+export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessage[]): RoleUsage {
+  const reported = message.usage_metadata;
+  // NOTE: without reported usage, tokens are estimated as characters / 4,
+  // a rough figure for English text and JSON.
+  const promptTokens =
+    reported?.input_tokens ?? Math.ceil(textLength(prompt) / 4);
+  const completionTokens =
+    reported?.output_tokens ?? Math.ceil(contentText(message).length / 4);
+  return {
+    calls: total.calls + 1,
+    promptTokens: total.promptTokens + promptTokens,
+    completionTokens: total.completionTokens + completionTokens,
+  };
+}
+
+function textLength(messages: BaseMessage[]): number {
+  return messages.reduce((sum, m) => sum + contentText(m).length, 0);
+}
+
+/** Text of a message, joining the text parts of multi-part content. */
+export function contentText(message: BaseMessage): string {
+  const content = message.content;
+  if (typeof content === "string") return content;
+  return content
+    .map((part) => ("text" in part && typeof part.text === "string" ? part.text : ""))
+    .join("");
+}
+
+/**
+ * Calls the Generator and returns the proposals it wrote, unvalidated: the
+ * Coordinator validates each one on its own, so one bad candidate does not
+ * discard the batch.
+ */
+export async function callGenerator(
+  model: BaseChatModel,
+  messages: BaseMessage[],
+  candidate: z.ZodType,
+  mode: StructuredOutputMode,
+  config?: RunnableConfig,
+): Promise<{ proposals: unknown[]; message: AIMessage; note?: string }> {
+  const schema = generatorOutputSchema(candidate);
+  const method = resolveMode(model, mode);
+  let message: AIMessage;
+  if (method === "text") {
+    message = (await model.invoke(messages, config)) as AIMessage;
+  } else {
+    const structured = model.withStructuredOutput(schema, {
+      name: GENERATOR_OUTPUT_NAME,
+      method: method === "tool" ? "functionCalling" : "jsonSchema",
+      strict: true,
+      includeRaw: true,
+    });
+    const output = (await structured.invoke(messages, config)) as {
+      raw: AIMessage;
+    };
+    message = output.raw;
+  }
+  const found = readProposals(message);
+  return { proposals: found.proposals, message, note: found.note };
+}
+
+function resolveMode(
+  model: BaseChatModel,
+  mode: StructuredOutputMode,
+): Exclude<StructuredOutputMode, "auto"> {
+  if (mode !== "auto") return mode;
+  const capable =
+    typeof model.withStructuredOutput === "function" &&
+    typeof (model as { bindTools?: unknown }).bindTools === "function";
+  return capable ? "json_schema" : "text";
+}
+
+/** Reads the candidate list from tool-call arguments or the text. */
+export function readProposals(message: AIMessage): {
+  proposals: unknown[];
+  note?: string;
+} {
+  const call = message.tool_calls?.[0];
+  const value = call ? call.args : extractJson(contentText(message));
+  if (value === undefined) {
+    return { proposals: [], note: "no JSON found in the reply" };
+  }
+  if (Array.isArray(value)) return { proposals: value };
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    const list = record.candidates ?? record.architectures;
+    if (Array.isArray(list)) return { proposals: list };
+    return { proposals: [value], note: 'reply has no "candidates" list' };
+  }
+  return { proposals: [], note: `reply JSON is a ${typeof value}, not an object` };
+}

@@ -1,0 +1,152 @@
+import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { renderPrompt } from "../prompts.ts";
+import type { SearchRuntime } from "../graph/runtime.ts";
+import type {
+  Exchange,
+  SearchStateType,
+  SearchUpdate,
+} from "../graph/state.ts";
+import { addUsage, contentText } from "../llm/call.ts";
+import { offlineStrategy } from "./offline-policy.ts";
+import { formatBest, formatRejections, formatResults } from "./format.ts";
+import { formatStatistics, geneStatistics, rankRecords } from "./statistics.ts";
+
+/** Top architectures listed in the Navigator's summary of all results. */
+const SUMMARY_TOP = 5;
+
+/**
+ * Builds the Navigator's prompt: the system prompt, the task, and the last
+ * exchanges verbatim, then this round's request. Older rounds live only in
+ * the summary inside the request, so the prompt does not grow with the
+ * number of rounds.
+ */
+export function navigatorMessages(
+  state: SearchStateType,
+  runtime: SearchRuntime,
+  request: string,
+): BaseMessage[] {
+  const { space } = runtime;
+  const keep = runtime.memoryExchanges ?? 3;
+  const messages: BaseMessage[] = [
+    new SystemMessage(
+      renderPrompt("navigator-system", {
+        space_description: space.description,
+        dimensions: space.dimensions.join(", "),
+      }),
+    ),
+    new HumanMessage(initialRequest(state)),
+  ];
+  const recent = state.navigatorMemory.slice(-keep);
+  recent.forEach((exchange, i) => {
+    // The first exchange's request is the task message already above.
+    if (!(exchange.round === 1 && i === 0)) {
+      messages.push(new HumanMessage(exchange.request));
+    }
+    messages.push(new AIMessage(exchange.strategy));
+  });
+  messages.push(new HumanMessage(request));
+  return messages;
+}
+
+function initialRequest(state: SearchStateType): string {
+  const { task } = state;
+  return renderPrompt("navigator-initial", {
+    objective: task.objective,
+    target: task.target === null ? "none; maximize accuracy" : `${task.target}%`,
+    constraints: task.constraints || "none",
+    budget: task.budget,
+    candidates: task.candidatesPerRound,
+  });
+}
+
+/** The request for round `round` > 1: last round's results and a summary. */
+export function updateRequest(state: SearchStateType, runtime: SearchRuntime): string {
+  const { space } = runtime;
+  const { task } = state;
+  const lastRound = state.history.filter((r) => r.round === state.round);
+  const ranked = rankRecords(state.history);
+  const top = formatResults(space, ranked.slice(0, SUMMARY_TOP));
+  const summary = [
+    `Evaluated: ${state.history.length}; failed: ${state.history.length - ranked.length}.`,
+    `Top ${Math.min(SUMMARY_TOP, ranked.length)}:`,
+    top,
+    "Per design dimension (value, count, mean accuracy, count among the top fifth):",
+    formatStatistics(geneStatistics(space, state.history)),
+  ].join("\n");
+  return renderPrompt("navigator-update", {
+    round: state.round,
+    evaluated: state.history.length,
+    budget: task.budget,
+    round_results: formatResults(space, lastRound),
+    rejections: formatRejections(state.rejections.filter((r) => r.round === state.round)),
+    best: formatBest(space, state.best),
+    target: task.target === null ? "none; maximize accuracy" : `${task.target}%`,
+    constraints: task.constraints || "none",
+    summary,
+    next_round: state.round + 1,
+  });
+}
+
+/**
+ * Navigator node: writes the strategy for the next round. With an LLM it
+ * revises its strategy from its memory and the new results; without one,
+ * or when the LLM call fails, the offline policy writes it from statistics.
+ */
+export async function runNavigator(
+  state: SearchStateType,
+  runtime: SearchRuntime,
+  config: LangGraphRunnableConfig,
+): Promise<SearchUpdate> {
+  const round = state.round + 1;
+  const offline = offlineStrategy(runtime.space, state.task, state.history);
+  const base: SearchUpdate = {
+    round,
+    guidance: offline.guidance,
+    generatorCalls: 0,
+    proposals: [],
+    pending: [],
+  };
+  const model = runtime.navigatorModel;
+  if (!model) return { ...base, strategy: offline.strategy };
+
+  const request = round === 1 ? initialRequest(state) : updateRequest(state, runtime);
+  const messages =
+    round === 1
+      ? navigatorMessages(state, runtime, request).slice(0, 2)
+      : navigatorMessages(state, runtime, request);
+  try {
+    const reply = (await model.invoke(messages, {
+      ...config,
+      runName: "navigator_llm",
+    })) as AIMessage;
+    const strategy = contentText(reply).trim();
+    if (strategy.length === 0) throw new Error("the Navigator returned an empty strategy");
+    const keep = runtime.memoryExchanges ?? 3;
+    const memory: Exchange[] = [
+      ...state.navigatorMemory,
+      { round, request, strategy },
+    ].slice(-keep);
+    return {
+      ...base,
+      strategy,
+      navigatorMemory: memory,
+      usage: {
+        ...state.usage,
+        navigator: addUsage(state.usage.navigator, reply, messages),
+      },
+    };
+  } catch (error) {
+    return {
+      ...base,
+      strategy: offline.strategy,
+      fallbacks: [{ round, role: "navigator", error: errorText(error) }],
+    };
+  }
+}
+
+export function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}

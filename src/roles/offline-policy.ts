@@ -1,0 +1,207 @@
+import type { SearchSpace } from "../spaces/types.ts";
+import type { Rng } from "../util/random.ts";
+import type {
+  EvaluationRecord,
+  Guidance,
+  SearchTask,
+} from "../graph/state.ts";
+import {
+  eliteSize,
+  formatStatistics,
+  geneStatistics,
+  rankRecords,
+} from "./statistics.ts";
+
+/**
+ * Pseudo-count of the prior against the elite counts: with 5, the prior
+ * weighs as much as five elite architectures.
+ */
+const PRIOR_STRENGTH = 5;
+
+/**
+ * Writes a strategy from the statistics of the results, with no LLM.
+ *
+ * The per-gene weights are the posterior of a Dirichlet whose mean is the
+ * space's prior, updated with the value counts among the elite
+ * architectures: an estimation-of-distribution step, the same role the
+ * Navigator's "values to favour" play.
+ */
+export function offlineStrategy(
+  space: SearchSpace,
+  task: SearchTask,
+  history: readonly EvaluationRecord[],
+): { strategy: string; guidance: Guidance } {
+  const stats = geneStatistics(space, history);
+  const ranked = rankRecords(history);
+  const elite = eliteSize(ranked.length);
+  const guidance: Guidance = {};
+  space.genes.forEach((gene, g) => {
+    const prior = normalize(
+      space.prior?.[g] ?? gene.choices.map(() => 1),
+    );
+    guidance[gene.name] = stats[g].values.map(
+      (v, i) => (PRIOR_STRENGTH * prior[i] + v.eliteCount) / (PRIOR_STRENGTH + elite),
+    );
+  });
+
+  const best = ranked[0];
+  const summary =
+    ranked.length === 0
+      ? `No results yet. Start from the prior knowledge of the space, ` +
+        `with diverse architectures around its most promising values.`
+      : `${ranked.length} architectures evaluated; best ${best.metrics.accuracy!.toFixed(2)}% ` +
+        `(${space.format(parseOrThrow(space, best.arch))}). Refine around the ` +
+        `top ${elite} while sampling the favoured values elsewhere.`;
+  const directions = space.genes
+    .map((gene) => {
+      const weights = guidance[gene.name];
+      const order = weights
+        .map((w, i) => ({ value: gene.choices[i], w }))
+        .sort((a, b) => b.w - a.w);
+      const favour = order.slice(0, 2).map((o) => `${o.value} (${o.w.toFixed(2)})`);
+      const avoid = order.slice(-1).map((o) => `${o.value} (${o.w.toFixed(2)})`);
+      return `### ${gene.name}\nFavour ${favour.join(", ")}; avoid ${avoid.join(", ")}.`;
+    })
+    .join("\n\n");
+  const strategy = [
+    "## Summary",
+    summary,
+    "",
+    "## Key patterns",
+    ranked.length === 0 ? "No data yet." : formatStatistics(stats),
+    "",
+    "## Directions",
+    directions,
+    task.constraints ? `\n## Constraints to respect\n${task.constraints}` : "",
+  ]
+    .join("\n")
+    .trim();
+  return { strategy, guidance };
+}
+
+/**
+ * Proposes `count` new architectures from a guidance, with no LLM.
+ *
+ * Half of each round is a local search: the unvisited single-gene
+ * neighbours of the best architecture, most favoured first. The rest are
+ * mutations of elite architectures and samples, both drawn from the
+ * guidance weights. The first round, with no results, samples the prior
+ * and includes its mode.
+ */
+export function offlineCandidates(
+  space: SearchSpace,
+  options: {
+    history: readonly EvaluationRecord[];
+    guidance: Guidance;
+    count: number;
+    rng: Rng;
+    /** Keys already evaluated or pending. */
+    visited: ReadonlySet<string>;
+    /** True when an architecture meets every constraint. */
+    feasible: (arch: unknown) => boolean;
+  },
+): unknown[] {
+  const { history, guidance, count, rng, visited, feasible } = options;
+  const weights = space.genes.map((gene) =>
+    guidance[gene.name] ?? normalize(space.prior?.[space.genes.indexOf(gene)] ?? gene.choices.map(() => 1)),
+  );
+  const taken = new Set(visited);
+  const out: unknown[] = [];
+  const offer = (arch: unknown) => {
+    if (out.length >= count) return;
+    const key = space.key(arch);
+    if (taken.has(key) || !feasible(arch)) return;
+    taken.add(key);
+    out.push(arch);
+  };
+  const sampleFromWeights = () =>
+    space.decode(space.genes.map((gene, g) => gene.choices[rng.weighted(weights[g])]));
+
+  const ranked = rankRecords(history).filter((record) => feasible(parseOrThrow(space, record.arch)));
+  if (ranked.length === 0) {
+    offer(space.decode(space.genes.map((gene, g) => gene.choices[argmax(weights[g])])));
+  } else {
+    const best = parseOrThrow(space, ranked[0].arch);
+    const neighbours = singleGeneNeighbours(space, best, weights, rng);
+    const localShare = Math.ceil(count / 2);
+    for (const arch of neighbours) {
+      if (out.length >= localShare) break;
+      offer(arch);
+    }
+    const elite = ranked.slice(0, eliteSize(ranked.length));
+    for (let tries = 0; out.length < count - Math.floor(count / 5) && tries < count * 20; tries++) {
+      const parent = parseOrThrow(space, elite[rankBiasedIndex(elite.length, rng)].arch);
+      offer(mutateWithWeights(space, parent, weights, rng, 1 + rng.int(2)));
+    }
+  }
+  for (let tries = 0; out.length < count && tries < count * 50; tries++) {
+    offer(sampleFromWeights());
+  }
+  for (let tries = 0; out.length < count && tries < count * 50; tries++) {
+    offer(space.sample(rng));
+  }
+  return out;
+}
+
+/** Every single-gene change of `arch`, the most favoured values first. */
+function singleGeneNeighbours(
+  space: SearchSpace,
+  arch: unknown,
+  weights: readonly number[][],
+  rng: Rng,
+): unknown[] {
+  const values = space.encode(arch);
+  const moves: { arch: unknown; w: number }[] = [];
+  space.genes.forEach((gene, g) => {
+    gene.choices.forEach((choice, c) => {
+      if (choice === values[g]) return;
+      const next = [...values];
+      next[g] = choice;
+      // A small random term breaks ties without changing the order of
+      // clearly different weights.
+      moves.push({ arch: space.decode(next), w: weights[g][c] + rng.next() * 1e-3 });
+    });
+  });
+  return moves.sort((a, b) => b.w - a.w).map((move) => move.arch);
+}
+
+/** Mutates `genes` distinct genes, drawing new values from the weights. */
+export function mutateWithWeights(
+  space: SearchSpace,
+  arch: unknown,
+  weights: readonly number[][],
+  rng: Rng,
+  genes: number,
+): unknown {
+  const values = space.encode(arch);
+  const order = rng.shuffle(space.genes.map((_gene, g) => g));
+  for (const g of order.slice(0, genes)) {
+    const choices = space.genes[g].choices;
+    const masked = weights[g].map((w, c) => (choices[c] === values[g] ? 0 : w));
+    if (masked.every((w) => w === 0)) continue;
+    values[g] = choices[rng.weighted(masked)];
+  }
+  return space.decode(values);
+}
+
+/** Index into a best-first list, biased to the front (rank weights 1/(i+1)). */
+function rankBiasedIndex(length: number, rng: Rng): number {
+  return rng.weighted(Array.from({ length }, (_v, i) => 1 / (i + 1)));
+}
+
+function argmax(values: readonly number[]): number {
+  return values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
+}
+
+function normalize(values: readonly number[]): number[] {
+  const total = values.reduce((sum, v) => sum + v, 0);
+  return values.map((v) => v / total);
+}
+
+function parseOrThrow(space: SearchSpace, json: unknown): unknown {
+  const parsed = space.parse(json);
+  if (!parsed.ok) {
+    throw new Error(`stored architecture no longer parses: ${parsed.reason}`);
+  }
+  return parsed.arch;
+}
