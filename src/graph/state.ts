@@ -90,6 +90,14 @@ export interface SearchTask {
   seed: number;
 }
 
+/** The strategy of one round and who wrote it. */
+export interface RoundStrategy {
+  round: number;
+  strategy: string;
+  /** "llm", "offline", or "offline fallback" after a failed LLM call. */
+  author: "llm" | "offline" | "offline fallback";
+}
+
 /** Best architecture so far. */
 export interface Best {
   key: string;
@@ -118,6 +126,8 @@ export const SearchState = Annotation.Root({
   round: replace<number>(() => 0),
   /** Current strategy, as the Navigator last wrote it. */
   strategy: replace<string>(() => ""),
+  /** Every strategy the Navigator wrote, by round. */
+  strategies: append<RoundStrategy>(),
   /** Structured per-gene weights behind an offline strategy. */
   guidance: replace<Guidance>(() => ({})),
   /** Navigator memory: its last exchanges, kept verbatim and bounded. */

@@ -12,6 +12,7 @@ import type {
 } from "../graph/state.ts";
 import { EVALUATE_TOOL_NAME, type ToolEvaluation } from "../../tools/evaluate-architectures.ts";
 import { Rng } from "../util/random.ts";
+import { toRecord } from "../search/records.ts";
 import { candidatesNeeded, visitedKeys } from "./generator.ts";
 import { rankRecords } from "./statistics.ts";
 
@@ -182,30 +183,9 @@ function recordResults(
   config: LangGraphRunnableConfig,
 ): SearchUpdate & { route: CoordinatorRoute } {
   const evaluations = readEvaluations(message, state.pending);
-  const records: EvaluationRecord[] = state.pending.map((candidate, i) => {
-    const evaluation = evaluations[i];
-    const cost = { ...candidate.cost };
-    if (!evaluation || !evaluation.result.ok) {
-      return {
-        round: state.round,
-        key: candidate.key,
-        arch: candidate.arch,
-        source: candidate.source,
-        metrics: { ...cost },
-        report: {},
-        error: evaluation?.result.ok === false ? evaluation.result.error : "no result returned",
-      };
-    }
-    const result = evaluation.result;
-    return {
-      round: state.round,
-      key: candidate.key,
-      arch: candidate.arch,
-      source: candidate.source,
-      metrics: { accuracy: result.accuracy, ...result.metrics, ...cost },
-      report: result.report,
-    };
-  });
+  const records: EvaluationRecord[] = state.pending.map((candidate, i) =>
+    toRecord(state.round, candidate, evaluations[i]?.result),
+  );
 
   let best: Best | null = state.best;
   for (const record of records) {

@@ -109,7 +109,13 @@ export async function runNavigator(
     pending: [],
   };
   const model = runtime.navigatorModel;
-  if (!model) return { ...base, strategy: offline.strategy };
+  if (!model) {
+    return {
+      ...base,
+      strategy: offline.strategy,
+      strategies: [{ round, strategy: offline.strategy, author: "offline" }],
+    };
+  }
 
   const request = round === 1 ? initialRequest(state) : updateRequest(state, runtime);
   const messages =
@@ -131,6 +137,7 @@ export async function runNavigator(
     return {
       ...base,
       strategy,
+      strategies: [{ round, strategy, author: "llm" }],
       navigatorMemory: memory,
       usage: {
         ...state.usage,
@@ -141,6 +148,7 @@ export async function runNavigator(
     return {
       ...base,
       strategy: offline.strategy,
+      strategies: [{ round, strategy: offline.strategy, author: "offline fallback" }],
       fallbacks: [{ round, role: "navigator", error: errorText(error) }],
     };
   }

@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point of the collm-nas command. The package ships TypeScript
+// sources and runs them through tsx, so no build step is needed.
+import { register } from "tsx/esm/api";
+
+register();
+const { main } = await import("../src/cli/main.ts");
+const code = await main(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+});
+process.exitCode = code;

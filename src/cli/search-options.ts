@@ -1,0 +1,173 @@
+import { parseArgs } from "node:util";
+import { z } from "zod";
+import { UsageError } from "./errors.ts";
+
+export const SEARCH_HELP = `Usage: collm-nas search [options]
+
+Runs a CoLLM-NAS search (or a baseline) and writes DIR/result.json.
+
+Search space and evaluator:
+  --space NAME            search space (default nb201)
+  --benchmark FILE        benchmark table CSV to evaluate with
+  --dataset NAME          cifar10, cifar100 or imagenet16-120 (default
+                          cifar10); picks the default metric column
+  --metric COLUMN         search signal column (default: the dataset's
+                          200-epoch test accuracy)
+  --report COL,...        columns recorded in result.json only, never shown
+                          to the search
+  --isomorphic on|off     treat cells that compute the same function as one
+                          architecture (default on)
+  --constraint EXPR       e.g. flops<=100,params<=1.0 (MFLOPs, M params, ms)
+
+Strategy:
+  --strategy NAME         collm, random or rea (default collm)
+  --llm SPEC              none or openai:MODEL for both roles (default: the
+                          COLLM_NAS_LLM variable, else none)
+  --navigator-llm SPEC    model of the Navigator only
+  --generator-llm SPEC    model of the Generator only
+  --base-url URL          OpenAI-compatible endpoint (default OPENAI_BASE_URL);
+                          the key comes from OPENAI_API_KEY
+  --temperature T         both roles (default 0.6)
+  --navigator-temperature T, --generator-temperature T
+  --structured-output M   auto, json_schema, tool or text (default auto)
+  --llm-timeout SEC       per LLM request (default 120)
+  --llm-retries N         retries with backoff per LLM request (default 3)
+  --population N          regularized evolution population (default 10)
+  --sample-size N         regularized evolution tournament size (default 3)
+
+Budget and stopping:
+  --budget N              evaluations (default 100)
+  --candidates N          candidates per round (default 10)
+  --retries N             Generator retries per round (default 2)
+  --target ACC            stop when the best accuracy reaches ACC percent
+  --rounds R              stop after R rounds
+  --seed S                random seed (default 0)
+
+Output:
+  --out DIR               output directory (default runs/<strategy>-<time>)
+  --json                  print result.json to standard output
+  --quiet                 no progress lines
+  -h, --help              this help
+`;
+
+const positiveInt = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `${name} must be a positive integer` })
+    .transform(Number)
+    .refine((n) => n > 0, { message: `${name} must be a positive integer` });
+
+const nonNegativeInt = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `${name} must be a non-negative integer` })
+    .transform(Number);
+
+const finite = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .transform(Number)
+    .refine((n) => Number.isFinite(n) && n >= min && n <= max, {
+      message: `${name} must be a number from ${min} to ${max}`,
+    });
+
+const llmSpec = z
+  .string()
+  .regex(/^(none|openai:.+)$/, { message: "must be none or openai:MODEL" });
+
+const SearchArgs = z.object({
+  space: z.string().default("nb201"),
+  benchmark: z.string().optional(),
+  dataset: z
+    .enum(["cifar10", "cifar100", "imagenet16-120"], {
+      message: "--dataset must be cifar10, cifar100 or imagenet16-120",
+    })
+    .default("cifar10"),
+  metric: z.string().optional(),
+  report: z
+    .string()
+    .transform((s) => s.split(",").map((c) => c.trim()).filter((c) => c.length > 0))
+    .optional(),
+  isomorphic: z.enum(["on", "off"], { message: "--isomorphic must be on or off" }).default("on"),
+  constraint: z.string().default(""),
+  strategy: z
+    .enum(["collm", "random", "rea"], { message: "--strategy must be collm, random or rea" })
+    .default("collm"),
+  llm: llmSpec.optional(),
+  "navigator-llm": llmSpec.optional(),
+  "generator-llm": llmSpec.optional(),
+  "base-url": z.url({ message: "--base-url must be a URL such as http://127.0.0.1:8000/v1" }).optional(),
+  temperature: finite("--temperature", 0, 2).optional(),
+  "navigator-temperature": finite("--navigator-temperature", 0, 2).optional(),
+  "generator-temperature": finite("--generator-temperature", 0, 2).optional(),
+  "structured-output": z
+    .enum(["auto", "json_schema", "tool", "text"], {
+      message: "--structured-output must be auto, json_schema, tool or text",
+    })
+    .default("auto"),
+  "llm-timeout": finite("--llm-timeout", 1, 86_400).default(120),
+  "llm-retries": nonNegativeInt("--llm-retries").default(3),
+  population: positiveInt("--population").optional(),
+  "sample-size": positiveInt("--sample-size").optional(),
+  budget: positiveInt("--budget").default(100),
+  candidates: positiveInt("--candidates").default(10),
+  retries: nonNegativeInt("--retries").default(2),
+  target: finite("--target", 0, 100).optional(),
+  rounds: positiveInt("--rounds").optional(),
+  seed: nonNegativeInt("--seed").default(0),
+  out: z.string().optional(),
+  json: z.boolean().default(false),
+  quiet: z.boolean().default(false),
+  help: z.boolean().default(false),
+});
+
+export type SearchArgs = z.output<typeof SearchArgs>;
+
+const STRING_OPTIONS = Object.keys(SearchArgs.shape).filter(
+  (name) => !["json", "quiet", "help"].includes(name),
+);
+
+/**
+ * Parses and validates the options of `collm-nas search`. Throws
+ * `UsageError` naming the option, the value given and what is expected.
+ */
+export function parseSearchArgs(argv: readonly string[]): SearchArgs {
+  // parseArgs reads "--budget -5" as a missing value; joining the pair
+  // lets the validation below report the number itself.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith("--") ? argv[i].slice(2) : "";
+    if (STRING_OPTIONS.includes(name) && /^-\d/.test(argv[i + 1] ?? "")) {
+      args.push(`${argv[i]}=${argv[i + 1]}`);
+      i++;
+    } else {
+      args.push(argv[i]);
+    }
+  }
+  let values: Record<string, unknown>;
+  try {
+    const parsed = parseArgs({
+      args,
+      options: {
+        ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
+        json: { type: "boolean" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    values = parsed.values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; run collm-nas search --help for the options`);
+  }
+  const result = SearchArgs.safeParse(values);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const option = String(issue.path[0] ?? "");
+    const given = values[option];
+    const message = issue.message.startsWith("--") ? issue.message : `--${option} ${issue.message}`;
+    throw new UsageError(`${message}, got ${JSON.stringify(given)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,239 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { readEnvironment } from "../config.ts";
+import { CachedEvaluator } from "../evaluators/cache.ts";
+import { NB201_DATASET_COLUMNS, TableEvaluator } from "../evaluators/table.ts";
+import type { Evaluator } from "../evaluators/types.ts";
+import type { SearchTask } from "../graph/state.ts";
+import { createChatModel } from "../llm/models.ts";
+import type { RoundEvent } from "../roles/coordinator.ts";
+import { buildResult, writeFileAtomic } from "../search/result.ts";
+import { runSearch } from "../search/run.ts";
+import { createSpace } from "../spaces/registry.ts";
+import { buildCostCheck } from "../spaces/registry.ts";
+import type { SearchSpace } from "../spaces/types.ts";
+import { UsageError } from "./errors.ts";
+import { parseSearchArgs, SEARCH_HELP, type SearchArgs } from "./search-options.ts";
+
+/** Output streams of a command, so tests can capture them. */
+export interface CommandIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** Runs `collm-nas search`. Returns the process exit code. */
+export async function searchCommand(argv: readonly string[], io: CommandIO): Promise<number> {
+  const args = parseSearchArgs(argv);
+  if (args.help) {
+    io.stdout(SEARCH_HELP);
+    return 0;
+  }
+  const space = createSpace(args.space, {
+    dataset: args.dataset,
+    isomorphicDedup: args.isomorphic === "on",
+  });
+  const checkCost = buildCostCheck(args.constraint);
+  const evaluator = new CachedEvaluator(await createEvaluator(args, space));
+  const models = resolveModels(args);
+  const outDir = resolve(args.out ?? join("runs", `${args.strategy}-${timestamp()}`));
+  ensureWritableOut(outDir);
+
+  const task: SearchTask = {
+    space: space.name,
+    objective: `maximize ${evaluator.name.replace(/^table:/, "")} of the network`,
+    budget: args.budget,
+    candidatesPerRound: args.candidates,
+    target: args.target ?? null,
+    maxRounds: args.rounds ?? null,
+    constraints: args.constraint,
+    maxGeneratorRetries: args.retries,
+    seed: args.seed,
+  };
+
+  if (!args.quiet) {
+    io.stderr(describeStart(args, evaluator, models));
+  }
+  const started = Date.now();
+  const outcome = await runSearch({
+    strategy: args.strategy,
+    space,
+    evaluator,
+    task,
+    navigatorModel: models.navigator?.model,
+    generatorModel: models.generator?.model,
+    structuredOutput: args["structured-output"],
+    checkCost,
+    population: args.population,
+    sampleSize: args["sample-size"],
+    onProgress: args.quiet ? undefined : progressPrinter(args.strategy, io),
+  });
+  const seconds = (Date.now() - started) / 1000;
+
+  const result = buildResult(outcome, {
+    strategy: args.strategy,
+    space: space.name,
+    budget: args.budget,
+    llm:
+      args.strategy !== "collm"
+        ? null
+        : models.navigator || models.generator
+          ? {
+              navigator: models.navigator?.spec ?? "offline",
+              generator: models.generator?.spec ?? "offline",
+            }
+          : "offline",
+    settings: {
+      evaluator: evaluator.name,
+      benchmark: args.benchmark ? resolve(args.benchmark) : null,
+      dataset: args.dataset,
+      report: args.report ?? [],
+      constraints: args.constraint,
+      candidatesPerRound: args.candidates,
+      target: task.target,
+      rounds: task.maxRounds,
+      seed: args.seed,
+      isomorphicDedup: args.isomorphic === "on",
+      population: args.population ?? null,
+      sampleSize: args["sample-size"] ?? null,
+      evaluationCache: { hits: evaluator.hits, misses: evaluator.misses },
+      seconds,
+    },
+  });
+  const resultPath = join(outDir, "result.json");
+  await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  await evaluator.close();
+
+  if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+  if (!args.quiet) io.stderr(describeEnd(result, space, seconds, resultPath));
+  return 0;
+}
+
+async function createEvaluator(args: SearchArgs, space: SearchSpace): Promise<Evaluator> {
+  if (!args.benchmark) {
+    throw new UsageError(
+      "no evaluator given; pass --benchmark FILE with a benchmark table CSV " +
+        "(for NAS-Bench-201: the arch_str and accuracy columns)",
+    );
+  }
+  if (space.name !== "nb201") {
+    throw new UsageError(`--benchmark tables are for --space nb201, not "${space.name}"`);
+  }
+  const columns = NB201_DATASET_COLUMNS[args.dataset];
+  return TableEvaluator.load({
+    path: args.benchmark,
+    metric: args.metric ?? columns.test,
+    report: args.report,
+    toTableKey: (arch) => String(arch),
+  });
+}
+
+interface ResolvedModel {
+  spec: string;
+  model: BaseChatModel;
+}
+
+function resolveModels(args: SearchArgs): {
+  navigator?: ResolvedModel;
+  generator?: ResolvedModel;
+} {
+  if (args.strategy !== "collm") return {};
+  const env = readEnvironment();
+  const shared = args.llm ?? env.llm ?? "none";
+  const temperature = args.temperature ?? 0.6;
+  const build = (spec: string, roleTemperature: number | undefined) => {
+    if (spec === "none") return undefined;
+    return {
+      spec,
+      model: createChatModel({
+        spec,
+        temperature: roleTemperature ?? temperature,
+        baseURL: args["base-url"] ?? env.openaiBaseUrl,
+        apiKey: env.openaiApiKey,
+        timeoutMs: args["llm-timeout"] * 1000,
+        maxRetries: args["llm-retries"],
+      }),
+    };
+  };
+  return {
+    navigator: build(args["navigator-llm"] ?? shared, args["navigator-temperature"]),
+    generator: build(args["generator-llm"] ?? shared, args["generator-temperature"]),
+  };
+}
+
+function ensureWritableOut(outDir: string): void {
+  if (existsSync(outDir) && !existsSync(join(outDir, "."))) {
+    throw new UsageError(`--out ${outDir} exists and is not a directory; choose another path`);
+  }
+}
+
+function describeStart(
+  args: SearchArgs,
+  evaluator: Evaluator,
+  models: ReturnType<typeof resolveModels>,
+): string {
+  const lines = [
+    `collm-nas: ${args.strategy} search on ${args.space}, budget ${args.budget}, evaluator ${evaluator.name}`,
+  ];
+  if (args.strategy === "collm") {
+    if (!models.navigator && !models.generator) {
+      lines.push(
+        "No LLM in use: the Navigator and Generator run the offline policy " +
+          "(strategy from result statistics, biased mutations).",
+        "To use an LLM, pass --llm openai:MODEL with OPENAI_API_KEY set, or " +
+          "--base-url http://HOST:PORT/v1 for vLLM, Ollama or a llama.cpp server.",
+      );
+    } else {
+      lines.push(
+        `Navigator: ${models.navigator?.spec ?? "offline policy"}; ` +
+          `Generator: ${models.generator?.spec ?? "offline policy"}`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function progressPrinter(strategy: string, io: CommandIO) {
+  return (event: RoundEvent) => {
+    // Baselines report every evaluation; print every tenth.
+    if (strategy !== "collm" && event.evaluations % 10 !== 0 && event.evaluations !== event.budget) {
+      return;
+    }
+    const best = event.bestAccuracy === null ? "none" : `${event.bestAccuracy.toFixed(2)}%`;
+    const label = strategy === "collm" ? `round ${event.round}` : `step ${event.round}`;
+    io.stderr(`${label}  evaluations ${event.evaluations}/${event.budget}  best ${best}\n`);
+  };
+}
+
+function describeEnd(
+  result: ReturnType<typeof buildResult>,
+  space: SearchSpace,
+  seconds: number,
+  resultPath: string,
+): string {
+  const lines = [`Stopped: ${result.stopReason} (${seconds.toFixed(1)} s).`];
+  if (result.best) {
+    const parsed = space.parse(result.best.arch);
+    const arch = parsed.ok ? space.format(parsed.arch) : JSON.stringify(result.best.arch);
+    lines.push(`Best: ${result.best.metrics.accuracy?.toFixed(2)}% ${arch} (round ${result.best.round})`);
+    const report = Object.entries(result.best.report)
+      .map(([name, value]) => `${name} ${value.toFixed(2)}`)
+      .join(", ");
+    if (report) lines.push(`Report: ${report}`);
+  } else {
+    lines.push("No architecture was evaluated successfully.");
+  }
+  if (result.usage) {
+    const { navigator, generator } = result.usage;
+    lines.push(
+      `Tokens: navigator ${navigator.promptTokens}+${navigator.completionTokens}, ` +
+        `generator ${generator.promptTokens}+${generator.completionTokens}`,
+    );
+  }
+  lines.push(`Result: ${resultPath}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-").replace(/-\d{3}Z$/, "Z");
+}
