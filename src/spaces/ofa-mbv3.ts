@@ -401,7 +401,7 @@ export function checkLatencyTableCoverage(
       if (!byKey.has(key)) {
         throw new LatencyTableError(
           `${table.source} has no entry "${key}" at resolution ${r}; ` +
-            `check that the table was measured for width ${width}`,
+            `check that the table was measured for width ${width.toFixed(1)}`,
         );
       }
     }
