@@ -2,6 +2,7 @@ import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages
 import type { BaseMessage } from "@langchain/core/messages";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { renderPrompt } from "../prompts.ts";
+import { normalizeTask } from "../graph/task.ts";
 import type { SearchRuntime } from "../graph/runtime.ts";
 import type {
   Exchange,
@@ -99,9 +100,14 @@ export async function runNavigator(
   runtime: SearchRuntime,
   config: LangGraphRunnableConfig,
 ): Promise<SearchUpdate> {
+  if (state.round === 0) {
+    // The first step fills the defaults of a task given only in part.
+    state = { ...state, task: normalizeTask(state.task) };
+  }
   const round = state.round + 1;
   const offline = offlineStrategy(runtime.space, state.task, state.history);
   const base: SearchUpdate = {
+    task: state.task,
     round,
     guidance: offline.guidance,
     generatorCalls: 0,

@@ -1,0 +1,19 @@
+/**
+ * The CoLLM-NAS graph as served by the LangGraph dev server and Studio
+ * (see langgraph.json). Run settings such as the benchmark table and the
+ * LLM come from `config.configurable`.
+ */
+import { createSearchGraph } from "../src/graph/build.ts";
+import { resolveConfiguredRuntime } from "../src/graph/configured-runtime.ts";
+
+/**
+ * Every round takes at least five graph steps, so LangGraph's default
+ * limit of 25 steps would stop a search after a few rounds. The search
+ * ends by itself when its budget is spent, so the limit here only guards
+ * against a bug; a run may still pass its own `recursionLimit`.
+ */
+const STEP_LIMIT = 1_000_000;
+
+export const graph = createSearchGraph({ runtime: resolveConfiguredRuntime }).withConfig({
+  recursionLimit: STEP_LIMIT,
+});

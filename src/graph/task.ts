@@ -1,0 +1,52 @@
+import { z } from "zod";
+import type { SearchTask } from "./state.ts";
+
+/**
+ * Settings of a search with their defaults, so that a run started with
+ * only some of them set (from LangGraph Studio, say) gets the rest.
+ */
+export const SearchTaskSchema = z.object({
+  space: z.string().default("nb201").describe("Search space name"),
+  objective: z
+    .string()
+    .default("maximize the validation accuracy of the network")
+    .describe("What the search maximizes, in words, for the prompts"),
+  budget: z.number().int().positive().default(100).describe("Evaluations in all"),
+  candidatesPerRound: z.number().int().positive().default(10).describe("Candidates per round"),
+  target: z
+    .number()
+    .min(0)
+    .max(100)
+    .nullable()
+    .default(null)
+    .describe("Stop when the best accuracy (percent) reaches this value"),
+  maxRounds: z.number().int().positive().nullable().default(null).describe("Round cap"),
+  constraints: z
+    .string()
+    .default("")
+    .describe("Constraints such as flops<=100,params<=1.0 (MFLOPs, M params, ms)"),
+  maxGeneratorRetries: z
+    .number()
+    .int()
+    .min(0)
+    .default(2)
+    .describe("Generator calls per round before the round is filled by mutation"),
+  seed: z.number().int().min(0).default(0).describe("Random seed"),
+});
+
+/**
+ * Fills the defaults of a partial task and validates it. Throws a
+ * `RangeError` naming the field and the value when a field is invalid.
+ */
+export function normalizeTask(input: unknown): SearchTask {
+  const result = SearchTaskSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.join(".");
+    const given = field
+      ? JSON.stringify((input as Record<string, unknown>)?.[field])
+      : JSON.stringify(input);
+    throw new RangeError(`invalid search task field "${field}": ${issue.message} (got ${given})`);
+  }
+  return result.data;
+}
