@@ -169,7 +169,8 @@ function readChoice(value: unknown, layer: number, repairs: string[]): number | 
       return index;
     }
   }
-  return `${label} is ${preview(value, 40)}; expected a block index 0-3 (${SPOS_BLOCKS.join(", ")})`;
+  const shown = preview(JSON.stringify(value) ?? String(value), 40);
+  return `${label} is ${shown}; expected a block index 0-3 (${SPOS_BLOCKS.join(", ")})`;
 }
 
 /** Splits a string form: JSON, a Python tuple or numbers separated by commas, spaces or "|". */
