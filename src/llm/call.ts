@@ -81,13 +81,29 @@ export async function callGenerator(
       strict: true,
       includeRaw: true,
     });
-    const output = (await structured.invoke(messages, config)) as {
-      raw: AIMessage;
-    };
-    message = output.raw;
+    try {
+      const output = (await structured.invoke(messages, config)) as {
+        raw: AIMessage;
+      };
+      message = output.raw;
+    } catch (error) {
+      // A server that rejects the request itself (HTTP 400: no JSON schema
+      // or tool support, as with some local servers) still gets a chance
+      // in text mode; other failures propagate to the caller's fallback.
+      if (!isBadRequest(error)) throw error;
+      message = (await model.invoke(messages, config)) as AIMessage;
+      const found = readProposals(message);
+      const note = `structured output rejected by the server (${method}); read the reply as text`;
+      return { proposals: found.proposals, message, note: found.note ? `${note}; ${found.note}` : note };
+    }
   }
   const found = readProposals(message);
   return { proposals: found.proposals, message, note: found.note };
+}
+
+function isBadRequest(error: unknown): boolean {
+  const status = (error as { status?: unknown })?.status;
+  return status === 400 || status === 422;
 }
 
 function resolveMode(
