@@ -71,6 +71,16 @@ describe("cli search", { skip: nb201Skip }, () => {
     });
   }
 
+  test("constraint bounds every evaluated cost", async () => {
+    const out = tempDir();
+    const { code } = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "30", "--constraint", "flops<=60,params<=0.5", "--out", out, "--quiet"]);
+    assert.equal(code, 0);
+    const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
+    assert.equal(result.evaluations, 30);
+    assert.ok(result.history.every((r: { metrics: { flopsM: number } }) => r.metrics.flopsM <= 60));
+    assert.ok(result.history.every((r: { metrics: { paramsM: number } }) => r.metrics.paramsM <= 0.5));
+  });
+
   test("--json prints the result", async () => {
     const { stdout } = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "10", "--out", tempDir(), "--json", "--quiet"]);
     assert.equal(JSON.parse(stdout).evaluations, 10);
@@ -89,6 +99,8 @@ describe("cli errors", () => {
     ["unknown space", ["--space", "darts", "--benchmark", "x.csv"], /unknown search space "darts"/],
     ["missing table", ["--benchmark", "/no/such.csv"], /benchmark table \/no\/such.csv not found/],
     ["directory as table", ["--benchmark", tmpdir()], /is a directory/],
+    ["unparsable constraint", ["--benchmark", NB201_CSV, "--constraint", "flops<<3"], /invalid constraint "flops<<3"/],
+    ["unknown constraint metric", ["--benchmark", NB201_CSV, "--constraint", "latency<=3"], /latency<=3ms cannot be checked in space nb201/],
   ];
   for (const [name, args, message] of cases) {
     test(`rejects ${name}`, async () => {

@@ -1,4 +1,5 @@
 import { EvaluatorInputError } from "../evaluators/errors.ts";
+import { ConstraintParseError } from "../spaces/constraints.ts";
 import { ModelSpecError } from "../llm/models.ts";
 import { UsageError } from "./errors.ts";
 import { searchCommand, type CommandIO } from "./search.ts";
@@ -13,7 +14,13 @@ Generator) and a deterministic Coordinator, as a LangGraph.js graph.
 `;
 
 /** Errors caused by the user's input: printed without a stack trace. */
-const INPUT_ERRORS = [UsageError, EvaluatorInputError, ModelSpecError, RangeError];
+const INPUT_ERRORS = [
+  UsageError,
+  EvaluatorInputError,
+  ModelSpecError,
+  ConstraintParseError,
+  RangeError,
+];
 
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: readonly string[], io: CommandIO): Promise<number> {

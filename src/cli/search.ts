@@ -10,8 +10,7 @@ import { createChatModel } from "../llm/models.ts";
 import type { RoundEvent } from "../roles/coordinator.ts";
 import { buildResult, writeFileAtomic } from "../search/result.ts";
 import { runSearch } from "../search/run.ts";
-import { createSpace } from "../spaces/registry.ts";
-import { buildCostCheck } from "../spaces/registry.ts";
+import { buildCostCheck, createSpace } from "../spaces/registry.ts";
 import type { SearchSpace } from "../spaces/types.ts";
 import { UsageError } from "./errors.ts";
 import { parseSearchArgs, SEARCH_HELP, type SearchArgs } from "./search-options.ts";
@@ -33,7 +32,7 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
     dataset: args.dataset,
     isomorphicDedup: args.isomorphic === "on",
   });
-  const checkCost = buildCostCheck(args.constraint);
+  const checkCost = buildCostCheck(args.constraint, space);
   const evaluator = new CachedEvaluator(await createEvaluator(args, space));
   const models = resolveModels(args);
   const outDir = resolve(args.out ?? join("runs", `${args.strategy}-${timestamp()}`));
