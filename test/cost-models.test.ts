@@ -39,14 +39,21 @@ import { Rng } from "../src/util/random.ts";
 
 const DATA = fileURLToPath(new URL("../../shared/data/", import.meta.url));
 const LATENCY_TABLE = join(DATA, "ofa/note10_latency_lut.json");
-const latencySkip = existsSync(LATENCY_TABLE) ? false : `latency table not found at ${LATENCY_TABLE}`;
+const latencySkip = existsSync(LATENCY_TABLE)
+  ? false
+  : `latency table not found at ${LATENCY_TABLE}`;
 const AUTOFORMER_DIR = join(DATA, "autoformer");
 const autoformerSkip = existsSync(AUTOFORMER_DIR)
   ? false
   : `AutoFormer configurations not found at ${AUTOFORMER_DIR}`;
 
 /** Asserts `actual` is within `tolerance` (a fraction) of `expected`. */
-function assertClose(actual: number | undefined, expected: number, tolerance: number, label: string) {
+function assertClose(
+  actual: number | undefined,
+  expected: number,
+  tolerance: number,
+  label: string,
+) {
   assert.ok(actual !== undefined, `${label}: no value`);
   const error = Math.abs(actual - expected) / expected;
   assert.ok(
@@ -82,133 +89,228 @@ const OFA_PUBLISHED: PublishedOfaNet[] = [
   {
     name: "flops@389M_top1@79.1_finetune@75",
     width: 1.2,
-    arch: { r: 224, d: [2, 3, 3, 4, 4], ks: [3, 3, 0, 0, 5, 5, 3, 0, 5, 5, 3, 0, 5, 5, 3, 3, 3, 3, 7, 3], e: [3, 3, 0, 0, 3, 6, 3, 0, 4, 4, 3, 0, 6, 4, 4, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 224,
+      d: [2, 3, 3, 4, 4],
+      ks: [3, 3, 0, 0, 5, 5, 3, 0, 5, 5, 3, 0, 5, 5, 3, 3, 3, 3, 7, 3],
+      e: [3, 3, 0, 0, 3, 6, 3, 0, 4, 4, 3, 0, 6, 4, 4, 4, 6, 6, 6, 3],
+    },
     macsM: 389,
     paramsM: 8.4,
   },
   {
     name: "flops@482M_top1@79.6_finetune@75",
     width: 1.2,
-    arch: { r: 224, d: [3, 4, 4, 4, 4], ks: [5, 3, 3, 0, 5, 3, 5, 3, 5, 5, 3, 3, 5, 7, 3, 5, 7, 3, 3, 3], e: [3, 3, 3, 0, 4, 4, 4, 3, 4, 6, 3, 3, 6, 6, 6, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 224,
+      d: [3, 4, 4, 4, 4],
+      ks: [5, 3, 3, 0, 5, 3, 5, 3, 5, 5, 3, 3, 5, 7, 3, 5, 7, 3, 3, 3],
+      e: [3, 3, 3, 0, 4, 4, 4, 3, 4, 6, 3, 3, 6, 6, 6, 4, 6, 6, 6, 3],
+    },
     macsM: 482,
     paramsM: 9.1,
   },
   {
     name: "note10_lat@30ms_top1@78.4_finetune@75",
     width: 1.2,
-    arch: { r: 224, d: [2, 3, 3, 3, 4], ks: [3, 3, 0, 0, 5, 3, 3, 0, 5, 5, 3, 0, 3, 3, 3, 0, 3, 3, 3, 3], e: [3, 3, 0, 0, 4, 3, 4, 0, 4, 4, 3, 0, 6, 4, 4, 0, 6, 6, 4, 3] },
+    arch: {
+      r: 224,
+      d: [2, 3, 3, 3, 4],
+      ks: [3, 3, 0, 0, 5, 3, 3, 0, 5, 5, 3, 0, 3, 3, 3, 0, 3, 3, 3, 3],
+      e: [3, 3, 0, 0, 4, 3, 4, 0, 4, 4, 3, 0, 6, 4, 4, 0, 6, 6, 4, 3],
+    },
     macsM: 339,
     paramsM: 7.5,
   },
   {
     name: "note10_lat@41ms_top1@79.3_finetune@75",
     width: 1.2,
-    arch: { r: 220, d: [2, 3, 4, 4, 4], ks: [3, 3, 0, 0, 7, 3, 3, 0, 7, 3, 3, 3, 3, 5, 3, 3, 3, 3, 3, 3], e: [3, 4, 0, 0, 4, 4, 6, 0, 6, 6, 3, 4, 6, 6, 6, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 220,
+      d: [2, 3, 4, 4, 4],
+      ks: [3, 3, 0, 0, 7, 3, 3, 0, 7, 3, 3, 3, 3, 5, 3, 3, 3, 3, 3, 3],
+      e: [3, 4, 0, 0, 4, 4, 6, 0, 6, 6, 3, 4, 6, 6, 6, 4, 6, 6, 6, 3],
+    },
     macsM: 457,
     paramsM: 9.0,
   },
   {
     name: "note10_lat@50ms_top1@79.7_finetune@75",
     width: 1.2,
-    arch: { r: 220, d: [3, 4, 4, 4, 3], ks: [5, 3, 3, 0, 5, 3, 3, 5, 7, 7, 3, 5, 7, 5, 3, 3, 3, 3, 3, 0], e: [3, 6, 6, 0, 4, 6, 6, 3, 6, 6, 4, 4, 6, 6, 6, 6, 6, 6, 6, 0] },
+    arch: {
+      r: 220,
+      d: [3, 4, 4, 4, 3],
+      ks: [5, 3, 3, 0, 5, 3, 3, 5, 7, 7, 3, 5, 7, 5, 3, 3, 3, 3, 3, 0],
+      e: [3, 6, 6, 0, 4, 6, 6, 3, 6, 6, 4, 4, 6, 6, 6, 6, 6, 6, 6, 0],
+    },
     macsM: 554,
     paramsM: 9.1,
   },
   {
     name: "pixel1_lat@79ms_top1@78.7_finetune@75",
     width: 1.2,
-    arch: { r: 224, d: [2, 2, 3, 4, 4], ks: [3, 3, 0, 0, 5, 3, 0, 0, 7, 5, 3, 0, 5, 3, 3, 3, 3, 3, 3, 3], e: [3, 3, 0, 0, 3, 4, 0, 0, 4, 4, 3, 0, 6, 4, 4, 3, 6, 6, 6, 3] },
+    arch: {
+      r: 224,
+      d: [2, 2, 3, 4, 4],
+      ks: [3, 3, 0, 0, 5, 3, 0, 0, 7, 5, 3, 0, 5, 3, 3, 3, 3, 3, 3, 3],
+      e: [3, 3, 0, 0, 3, 4, 0, 0, 4, 4, 3, 0, 6, 4, 4, 3, 6, 6, 6, 3],
+    },
     macsM: 356,
     paramsM: 8.2,
   },
   {
     name: "flops@595M_top1@80.0_finetune@75",
     width: 1.2,
-    arch: { r: 236, d: [3, 4, 4, 4, 4], ks: [3, 5, 3, 0, 5, 5, 3, 5, 7, 5, 3, 5, 3, 5, 7, 3, 3, 3, 5, 3], e: [3, 4, 3, 0, 4, 4, 6, 3, 6, 6, 3, 4, 6, 6, 6, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 236,
+      d: [3, 4, 4, 4, 4],
+      ks: [3, 5, 3, 0, 5, 5, 3, 5, 7, 5, 3, 5, 3, 5, 7, 3, 3, 3, 5, 3],
+      e: [3, 4, 3, 0, 4, 4, 6, 3, 6, 6, 3, 4, 6, 6, 6, 4, 6, 6, 6, 3],
+    },
     macsM: 595,
     paramsM: 9.1,
   },
   {
     name: "note10_lat@64ms_top1@80.2_finetune@75",
     width: 1.2,
-    arch: { r: 260, d: [3, 4, 4, 4, 4], ks: [3, 3, 3, 0, 5, 3, 3, 5, 5, 5, 3, 7, 5, 3, 3, 3, 3, 3, 5, 3], e: [3, 6, 3, 0, 4, 6, 3, 3, 6, 6, 4, 4, 6, 6, 6, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 260,
+      d: [3, 4, 4, 4, 4],
+      ks: [3, 3, 3, 0, 5, 3, 3, 5, 5, 5, 3, 7, 5, 3, 3, 3, 3, 3, 5, 3],
+      e: [3, 6, 3, 0, 4, 6, 3, 3, 6, 6, 4, 4, 6, 6, 6, 4, 6, 6, 6, 3],
+    },
     macsM: 743,
     paramsM: 9.1,
   },
   {
     name: "pixel1_lat@132ms_top1@79.8_finetune@75",
     width: 1.2,
-    arch: { r: 228, d: [2, 4, 4, 4, 4], ks: [5, 3, 0, 0, 5, 5, 3, 5, 7, 5, 3, 5, 5, 5, 5, 5, 3, 3, 5, 3], e: [3, 6, 0, 0, 4, 6, 6, 3, 6, 6, 6, 4, 6, 6, 6, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 228,
+      d: [2, 4, 4, 4, 4],
+      ks: [5, 3, 0, 0, 5, 5, 3, 5, 7, 5, 3, 5, 5, 5, 5, 5, 3, 3, 5, 3],
+      e: [3, 6, 0, 0, 4, 6, 6, 3, 6, 6, 6, 4, 6, 6, 6, 4, 6, 6, 6, 3],
+    },
     macsM: 593,
     paramsM: 9.2,
   },
   {
     name: "pixel1_lat@143ms_top1@80.1_finetune@75",
     width: 1.2,
-    arch: { r: 240, d: [3, 4, 4, 4, 4], ks: [5, 3, 3, 0, 5, 5, 3, 5, 7, 5, 3, 3, 5, 3, 5, 3, 3, 3, 5, 3], e: [3, 6, 3, 0, 6, 6, 6, 3, 6, 6, 6, 4, 6, 6, 6, 4, 6, 6, 6, 3] },
+    arch: {
+      r: 240,
+      d: [3, 4, 4, 4, 4],
+      ks: [5, 3, 3, 0, 5, 5, 3, 5, 7, 5, 3, 3, 5, 3, 5, 3, 3, 3, 5, 3],
+      e: [3, 6, 3, 0, 6, 6, 6, 3, 6, 6, 6, 4, 6, 6, 6, 4, 6, 6, 6, 3],
+    },
     macsM: 642,
     paramsM: 9.2,
   },
   {
     name: "note10_lat@22ms_top1@76.6_finetune@25",
     width: 1.0,
-    arch: { r: 224, d: [2, 3, 3, 3, 4], ks: [3, 3, 0, 0, 5, 3, 3, 0, 7, 5, 5, 0, 5, 3, 3, 0, 3, 3, 3, 3], e: [3, 3, 0, 0, 3, 4, 4, 0, 4, 4, 4, 0, 4, 6, 4, 0, 6, 6, 6, 3] },
+    arch: {
+      r: 224,
+      d: [2, 3, 3, 3, 4],
+      ks: [3, 3, 0, 0, 5, 3, 3, 0, 7, 5, 5, 0, 5, 3, 3, 0, 3, 3, 3, 3],
+      e: [3, 3, 0, 0, 3, 4, 4, 0, 4, 4, 4, 0, 4, 6, 4, 0, 6, 6, 6, 3],
+    },
     macsM: 237,
     paramsM: 5.9,
   },
   {
     name: "note10_lat@16ms_top1@75.5_finetune@25",
     width: 1.0,
-    arch: { r: 192, d: [2, 4, 3, 3, 4], ks: [3, 3, 0, 0, 5, 5, 3, 3, 5, 5, 3, 0, 5, 5, 3, 0, 3, 7, 5, 3], e: [3, 3, 0, 0, 3, 4, 4, 3, 4, 4, 3, 0, 4, 4, 3, 0, 6, 4, 4, 3] },
+    arch: {
+      r: 192,
+      d: [2, 4, 3, 3, 4],
+      ks: [3, 3, 0, 0, 5, 5, 3, 3, 5, 5, 3, 0, 5, 5, 3, 0, 3, 7, 5, 3],
+      e: [3, 3, 0, 0, 3, 4, 4, 3, 4, 4, 3, 0, 4, 4, 3, 0, 6, 4, 4, 3],
+    },
     macsM: 163,
     paramsM: 4.9,
   },
   {
     name: "note10_lat@11ms_top1@73.6_finetune@25",
     width: 1.0,
-    arch: { r: 176, d: [2, 2, 2, 3, 3], ks: [3, 3, 0, 0, 5, 3, 0, 0, 5, 3, 0, 0, 3, 3, 3, 0, 3, 5, 5, 0], e: [3, 3, 0, 0, 4, 4, 0, 0, 4, 4, 0, 0, 4, 3, 3, 0, 4, 4, 4, 0] },
+    arch: {
+      r: 176,
+      d: [2, 2, 2, 3, 3],
+      ks: [3, 3, 0, 0, 5, 3, 0, 0, 5, 3, 0, 0, 3, 3, 3, 0, 3, 5, 5, 0],
+      e: [3, 3, 0, 0, 4, 4, 0, 0, 4, 4, 0, 0, 4, 3, 3, 0, 4, 4, 4, 0],
+    },
     macsM: 110,
     paramsM: 4.3,
   },
   {
     name: "LG-G8_lat@24ms_top1@76.4_finetune@25",
     width: 1.0,
-    arch: { r: 220, d: [2, 3, 3, 3, 4], ks: [3, 3, 0, 0, 7, 5, 3, 0, 5, 5, 5, 0, 3, 7, 5, 0, 5, 7, 3, 3], e: [3, 3, 0, 0, 4, 3, 3, 0, 6, 4, 3, 0, 4, 4, 3, 0, 6, 6, 6, 4] },
+    arch: {
+      r: 220,
+      d: [2, 3, 3, 3, 4],
+      ks: [3, 3, 0, 0, 7, 5, 3, 0, 5, 5, 5, 0, 3, 7, 5, 0, 5, 7, 3, 3],
+      e: [3, 3, 0, 0, 4, 3, 3, 0, 6, 4, 3, 0, 4, 4, 3, 0, 6, 6, 6, 4],
+    },
     macsM: 230,
     paramsM: 5.8,
   },
   {
     name: "LG-G8_lat@16ms_top1@74.7_finetune@25",
     width: 1.0,
-    arch: { r: 176, d: [2, 3, 3, 3, 4], ks: [3, 3, 0, 0, 7, 5, 3, 0, 5, 5, 5, 0, 3, 7, 5, 0, 5, 7, 3, 3], e: [3, 3, 0, 0, 4, 3, 3, 0, 6, 4, 3, 0, 4, 4, 3, 0, 6, 6, 6, 4] },
+    arch: {
+      r: 176,
+      d: [2, 3, 3, 3, 4],
+      ks: [3, 3, 0, 0, 7, 5, 3, 0, 5, 5, 5, 0, 3, 7, 5, 0, 5, 7, 3, 3],
+      e: [3, 3, 0, 0, 4, 3, 3, 0, 6, 4, 3, 0, 4, 4, 3, 0, 6, 6, 6, 4],
+    },
     macsM: 151,
     paramsM: 5.8,
   },
   {
     name: "pixel2_lat@62ms_top1@75.8_finetune@25",
     width: 1.0,
-    arch: { r: 208, d: [2, 3, 3, 3, 4], ks: [3, 3, 0, 0, 7, 5, 3, 0, 5, 5, 5, 0, 3, 7, 5, 0, 5, 7, 3, 3], e: [3, 3, 0, 0, 4, 3, 3, 0, 6, 4, 3, 0, 4, 4, 3, 0, 6, 6, 6, 4] },
+    arch: {
+      r: 208,
+      d: [2, 3, 3, 3, 4],
+      ks: [3, 3, 0, 0, 7, 5, 3, 0, 5, 5, 5, 0, 3, 7, 5, 0, 5, 7, 3, 3],
+      e: [3, 3, 0, 0, 4, 3, 3, 0, 6, 4, 3, 0, 4, 4, 3, 0, 6, 6, 6, 4],
+    },
     macsM: 208,
     paramsM: 5.8,
   },
   {
     name: "s7edge_lat@41ms_top1@73.1_finetune@25",
     width: 1.0,
-    arch: { r: 160, d: [2, 2, 2, 3, 4], ks: [3, 3, 0, 0, 5, 3, 0, 0, 7, 5, 0, 0, 3, 3, 3, 0, 3, 5, 3, 3], e: [3, 3, 0, 0, 3, 4, 0, 0, 4, 4, 0, 0, 4, 4, 3, 0, 6, 4, 3, 3] },
+    arch: {
+      r: 160,
+      d: [2, 2, 2, 3, 4],
+      ks: [3, 3, 0, 0, 5, 3, 0, 0, 7, 5, 0, 0, 3, 3, 3, 0, 3, 5, 3, 3],
+      e: [3, 3, 0, 0, 3, 4, 0, 0, 4, 4, 0, 0, 4, 4, 3, 0, 6, 4, 3, 3],
+    },
     macsM: 96,
     paramsM: 4.7,
   },
   {
     name: "note8_lat@22ms_top1@70.4_finetune@25",
     width: 1.0,
-    arch: { r: 140, d: [2, 2, 2, 2, 2], ks: [3, 3, 0, 0, 5, 5, 0, 0, 7, 3, 0, 0, 5, 3, 0, 0, 3, 7, 0, 0], e: [3, 3, 0, 0, 3, 3, 0, 0, 4, 3, 0, 0, 3, 4, 0, 0, 6, 6, 0, 0] },
+    arch: {
+      r: 140,
+      d: [2, 2, 2, 2, 2],
+      ks: [3, 3, 0, 0, 5, 5, 0, 0, 7, 3, 0, 0, 5, 3, 0, 0, 3, 7, 0, 0],
+      e: [3, 3, 0, 0, 3, 3, 0, 0, 4, 3, 0, 0, 3, 4, 0, 0, 6, 6, 0, 0],
+    },
     macsM: 67,
     paramsM: 4.3,
   },
   {
     name: "s7edge_lat@29ms_top1@70.5_finetune@25",
     width: 1.0,
-    arch: { r: 144, d: [2, 2, 2, 2, 2], ks: [3, 3, 0, 0, 5, 3, 0, 0, 5, 3, 0, 0, 5, 5, 0, 0, 3, 5, 0, 0], e: [3, 3, 0, 0, 3, 4, 0, 0, 4, 4, 0, 0, 4, 4, 0, 0, 6, 3, 0, 0] },
+    arch: {
+      r: 144,
+      d: [2, 2, 2, 2, 2],
+      ks: [3, 3, 0, 0, 5, 3, 0, 0, 5, 3, 0, 0, 5, 5, 0, 0, 3, 5, 0, 0],
+      e: [3, 3, 0, 0, 3, 4, 0, 0, 4, 4, 0, 0, 4, 4, 0, 0, 6, 3, 0, 0],
+    },
     macsM: 66,
     paramsM: 3.8,
   },
@@ -259,7 +361,10 @@ describe("ofa-mbv3 cost", () => {
     // Stage 2, block 1: 1x1 32->96 at 40x40, 3x3 depthwise stride 2,
     // squeeze-and-excitation 96->24->96 with bias, 1x1 96->48 at 20x20.
     const se = layers[4];
-    assert.equal(se.key, "expanded_conv-input:40x40x32-output:20x20x48-expand:96-kernel:3-stride:2-idskip:0-se:1-hs:0");
+    assert.equal(
+      se.key,
+      "expanded_conv-input:40x40x32-output:20x20x48-expand:96-kernel:3-stride:2-idskip:0-se:1-hs:0",
+    );
     assert.equal(se.flops, 32 * 96 * 1600 + 96 * 9 * 400 + 2 * 96 * 24 + 96 * 48 * 400);
     assert.equal(se.params, 32 * 96 + 192 + 96 * 9 + 192 + (2 * 96 * 24 + 24 + 96) + 96 * 48 + 96);
     // Head: final expand 192->1152 at 5x5, feature mix 1152->1536 without
@@ -280,14 +385,16 @@ describe("ofa-mbv3 cost", () => {
   test("rejects an unbuildable depth", () => {
     assert.throws(
       () => costOf("ofa-mbv3", { ...OFA_PUBLISHED[0].arch, d: [2, 3, 3, 5, 4] }),
-      (error: Error) => error instanceof ArchitectureCostError && /d\[3\]=5 cannot be built; a stage has 1 to 4 blocks/.test(error.message),
+      (error: Error) =>
+        error instanceof ArchitectureCostError &&
+        /d\[3\]=5 cannot be built; a stage has 1 to 4 blocks/.test(error.message),
     );
   });
 
   test("warns about values outside the lists", () => {
-    const arch = { ...OFA_PUBLISHED[0].arch, d: [1, 3, 3, 4, 4] };
-    arch.ks = [...arch.ks];
-    arch.ks[4] = 9;
+    const ks = [...OFA_PUBLISHED[0].arch.ks];
+    ks[4] = 9;
+    const arch = { ...OFA_PUBLISHED[0].arch, d: [1, 3, 3, 4, 4], ks };
     const report = costOf("ofa-mbv3", arch);
     assert.deepEqual(report.warnings, [
       "d[0]=1 is outside the space's depths (2, 3, 4)",
@@ -387,7 +494,9 @@ describe("ofa-mbv3 latency", () => {
     for (let i = 0; i < 200; i++) {
       const arch = space.sample(rng);
       const base = space.cost(arch).latencyMs!;
-      const slots = Array.from({ length: 20 }, (_, slot) => slot).filter((slot) => isActiveSlot(arch.d, slot));
+      const slots = Array.from({ length: 20 }, (_, slot) => slot).filter((slot) =>
+        isActiveSlot(arch.d, slot),
+      );
       const slot = rng.pick(slots);
       const ks = [...arch.ks];
       const e = [...arch.e];
@@ -395,11 +504,17 @@ describe("ofa-mbv3 latency", () => {
       const ratio = OFA_EXPAND_RATIOS.indexOf(e[slot] as 3 | 4 | 6);
       if (kernel < 2) {
         ks[slot] = OFA_KERNEL_SIZES[kernel + 1];
-        assert.ok(space.cost({ ...arch, ks }).latencyMs! > base, `kernel up at ${space.format(arch)}`);
+        assert.ok(
+          space.cost({ ...arch, ks }).latencyMs! > base,
+          `kernel up at ${space.format(arch)}`,
+        );
       }
       if (ratio < 2) {
         e[slot] = OFA_EXPAND_RATIOS[ratio + 1];
-        assert.ok(space.cost({ ...arch, e }).latencyMs! > base, `expand up at ${space.format(arch)}`);
+        assert.ok(
+          space.cost({ ...arch, e }).latencyMs! > base,
+          `expand up at ${space.format(arch)}`,
+        );
       }
       const stage = Math.floor(slot / 4);
       if (arch.d[stage] < 4) {
@@ -419,18 +534,29 @@ describe("ofa-mbv3 latency", () => {
       () => createOfaMbv3Space({ width: 1.0, latencyTable: table }),
       (error: Error) =>
         error instanceof LatencyTableError &&
-        /has no entry "Conv-input:160x160x3-output:80x80x16" at resolution 160/.test(error.message) &&
+        /has no entry "Conv-input:160x160x3-output:80x80x16" at resolution 160/.test(
+          error.message,
+        ) &&
         /width 1.0/.test(error.message),
     );
   });
 
   test("reports unreadable tables", async () => {
-    await assert.rejects(loadOfaLatencyTable("/nonexistent/lut.json"), /cannot read latency table \/nonexistent\/lut.json/);
+    await assert.rejects(
+      loadOfaLatencyTable("/nonexistent/lut.json"),
+      /cannot read latency table \/nonexistent\/lut.json/,
+    );
     const dir = await mkdtemp(join(tmpdir(), "collm-lut-"));
     const broken = join(dir, "broken.json");
     await writeFile(broken, "{not json");
-    await assert.rejects(loadOfaLatencyTable(broken), /latency table .*broken.json is not valid JSON/);
-    assert.throws(() => parseOfaLatencyTable({ big: {} }, "t"), /t has key "big"; expected a resolution/);
+    await assert.rejects(
+      loadOfaLatencyTable(broken),
+      /latency table .*broken.json is not valid JSON/,
+    );
+    assert.throws(
+      () => parseOfaLatencyTable({ big: {} }, "t"),
+      /t has key "big"; expected a resolution/,
+    );
     assert.throws(
       () => parseOfaLatencyTable({ 160: { "Conv-x": { count: 1 } } }, "t"),
       /t resolution 160 layer "Conv-x" has no valid "mean"/,
@@ -449,7 +575,10 @@ describe("ofa-mbv3 latency", () => {
     const net = OFA_PUBLISHED.find((item) => item.arch.r === 236)!;
     const report = costOf("ofa-mbv3", net.arch, { latencyTable: await load() });
     assert.equal(report.cost.latencyMs, undefined);
-    assert.match(report.warnings[1], /no latency: latency table .* has no entries for resolution 236/);
+    assert.match(
+      report.warnings[1],
+      /no latency: latency table .* has no entries for resolution 236/,
+    );
   });
 });
 
@@ -465,7 +594,10 @@ describe("spos-shufflenet cost", () => {
 
   test("orders the uniform architectures", () => {
     const flops = [0, 1, 2, 3].map((choice) => sposCost(new Array(20).fill(choice)).flopsM!);
-    assert.deepEqual([...flops].sort((a, b) => a - b), flops);
+    assert.deepEqual(
+      [...flops].sort((a, b) => a - b),
+      flops,
+    );
   });
 
   test("space cost equals costOf", () => {
@@ -482,7 +614,12 @@ describe("spos-shufflenet cost", () => {
  * are the paper's ImageNet results (1.3G, 5.1G, 11G) as listed for arXiv
  * 2107.00651 on paperswithcode.com.
  */
-const AUTOFORMER_PUBLISHED: { name: string; arch: AutoFormerArch; paramsM: number; gflops: number }[] = [
+const AUTOFORMER_PUBLISHED: {
+  name: string;
+  arch: AutoFormerArch;
+  paramsM: number;
+  gflops: number;
+}[] = [
   {
     name: "T",
     arch: {
@@ -521,7 +658,12 @@ const AUTOFORMER_PUBLISHED: { name: string; arch: AutoFormerArch; paramsM: numbe
 describe("autoformer cost", () => {
   for (const net of AUTOFORMER_PUBLISHED) {
     test(`AutoFormer-${net.name} params match the README`, () => {
-      assertClose(autoFormerCost(net.arch).paramsM, net.paramsM, 0.02, `AutoFormer-${net.name} params`);
+      assertClose(
+        autoFormerCost(net.arch).paramsM,
+        net.paramsM,
+        0.02,
+        `AutoFormer-${net.name} params`,
+      );
     });
 
     // NOTE: AutoFormer-S counts 4.77G multiply-adds here, 6.4% below the
@@ -530,7 +672,12 @@ describe("autoformer cost", () => {
     // classifier on every token) fits all three, so S keeps a wider margin.
     const tolerance = net.name === "S" ? 0.07 : 0.02;
     test(`AutoFormer-${net.name} FLOPs match the paper`, () => {
-      assertClose(autoFormerCost(net.arch).flopsM! / 1000, net.gflops, tolerance, `AutoFormer-${net.name} GFLOPs`);
+      assertClose(
+        autoFormerCost(net.arch).flopsM! / 1000,
+        net.gflops,
+        tolerance,
+        `AutoFormer-${net.name} GFLOPs`,
+      );
     });
   }
 
@@ -564,9 +711,13 @@ describe("autoformer cost", () => {
 
   test("warns above the supernet maximum", { skip: autoformerSkip }, async () => {
     const config = await loadAutoFormerConfig(join(AUTOFORMER_DIR, "supernet-S.yaml"));
-    const report = costOf("autoformer-s", { embed_dim: 512, depth: 12, mlp_ratio: 4, num_heads: 6 }, {
-      autoformerConfig: config,
-    });
+    const report = costOf(
+      "autoformer-s",
+      { embed_dim: 512, depth: 12, mlp_ratio: 4, num_heads: 6 },
+      {
+        autoformerConfig: config,
+      },
+    );
     assert.deepEqual(report.warnings, [
       "embed_dim is 512, outside the space's choices 320, 384, 448, above the supernet maximum 448",
     ]);
@@ -575,17 +726,24 @@ describe("autoformer cost", () => {
 
 describe("costOf", () => {
   test("rejects an unknown space name", () => {
-    assert.throws(() => costOf("darts", {}), /unknown space "darts"; expected one of: ofa-mbv3, spos-shufflenet/);
+    assert.throws(
+      () => costOf("darts", {}),
+      /unknown space "darts"; expected one of: ofa-mbv3, spos-shufflenet/,
+    );
   });
 
   test("requires an AutoFormer configuration", () => {
-    assert.throws(() => createMacroSpace("autoformer-b"), /space "autoformer-b" needs an AutoFormer supernet configuration/);
+    assert.throws(
+      () => createMacroSpace("autoformer-b"),
+      /space "autoformer-b" needs an AutoFormer supernet configuration/,
+    );
   });
 
   test("rejects an invalid architecture", () => {
     assert.throws(
       () => costOf("spos-shufflenet", [0, 1]),
-      (error: Error) => error instanceof ArchitectureCostError && /has 2 entries/.test(error.message),
+      (error: Error) =>
+        error instanceof ArchitectureCostError && /has 2 entries/.test(error.message),
     );
   });
 });
@@ -612,7 +770,10 @@ describe("constraints", () => {
   test("rejects strings that do not parse", () => {
     const cases: [string, RegExp][] = [
       ["flops", /invalid constraint "flops" in "flops"; expected METRIC<=VALUE/],
-      ["energy<=3", /unknown metric "energy" in constraint "energy<=3"; expected flops, params or latency/],
+      [
+        "energy<=3",
+        /unknown metric "energy" in constraint "energy<=3"; expected flops, params or latency/,
+      ],
       ["flops<400", /invalid operator "<" in constraint "flops<400"; use <= or >=/],
       ["latency<=30M", /invalid unit "M" in constraint "latency<=30M"; latency is in ms/],
       ["flops<=400,", /empty term in constraint "flops<=400,"/],
@@ -635,7 +796,10 @@ describe("constraints", () => {
   });
 
   test("reports by how much a bound is missed", () => {
-    const check = checkConstraints({ flopsM: 431.2, paramsM: 4.1 }, parseConstraints("flops<=400,params>=5"));
+    const check = checkConstraints(
+      { flopsM: 431.2, paramsM: 4.1 },
+      parseConstraints("flops<=400,params>=5"),
+    );
     assert.equal(check.ok, false);
     assert.deepEqual(
       check.violations.map((violation) => violation.message),
@@ -705,14 +869,26 @@ describe("cost command", () => {
 
   test("uses width 1.0 on request", async () => {
     const net = OFA_PUBLISHED.find((item) => item.name.startsWith("note10_lat@22ms"))!;
-    const output = await runCost(["--space", "ofa-mbv3", "--width", "1.0", "--arch", JSON.stringify(net.arch)]);
+    const output = await runCost([
+      "--space",
+      "ofa-mbv3",
+      "--width",
+      "1.0",
+      "--arch",
+      JSON.stringify(net.arch),
+    ]);
     assert.equal(output.exitCode, 0);
     assertClose(JSON.parse(output.stdout).flopsM, 237, 0.02, "note10@22ms MACs");
   });
 
   test("costs AutoFormer with a config", { skip: autoformerSkip }, async () => {
     const arch = AUTOFORMER_PUBLISHED[2].arch;
-    const json = { embed_dim: arch.embedDim, depth: arch.depth, mlp_ratio: arch.mlpRatio, num_heads: arch.numHeads };
+    const json = {
+      embed_dim: arch.embedDim,
+      depth: arch.depth,
+      mlp_ratio: arch.mlpRatio,
+      num_heads: arch.numHeads,
+    };
     const output = await runCost([
       "--space",
       "autoformer-b",
@@ -730,9 +906,18 @@ describe("cost command", () => {
       [["--arch", sposArch], /missing --space NAME/],
       [["--space", "spos-shufflenet"], /missing --arch ARCH/],
       [["--space", "darts", "--arch", "[]"], /unknown space "darts" for --space/],
-      [["--space", "ofa-mbv3", "--width", "1.5", "--arch", "{}"], /invalid --width "1.5"; expected 1.0 or 1.2/],
-      [["--space", "spos-shufflenet", "--width", "1.0", "--arch", sposArch], /--width applies only to --space ofa-mbv3/],
-      [["--space", "autoformer-t", "--arch", "{}"], /--space autoformer-t needs --autoformer-config FILE/],
+      [
+        ["--space", "ofa-mbv3", "--width", "1.5", "--arch", "{}"],
+        /invalid --width "1.5"; expected 1.0 or 1.2/,
+      ],
+      [
+        ["--space", "spos-shufflenet", "--width", "1.0", "--arch", sposArch],
+        /--width applies only to --space ofa-mbv3/,
+      ],
+      [
+        ["--space", "autoformer-t", "--arch", "{}"],
+        /--space autoformer-t needs --autoformer-config FILE/,
+      ],
       [["--space", "ofa-mbv3", "--arch", "{}", "--verbose"], /Unknown option '--verbose'/],
     ];
     for (const [argv, pattern] of cases) {
@@ -746,8 +931,14 @@ describe("cost command", () => {
   test("rejects invalid input with exit code 1", async () => {
     const cases: [string[], RegExp][] = [
       [["--space", "spos-shufflenet", "--arch", "[0,1,2]"], /architecture has 3 entries/],
-      [["--space", "ofa-mbv3", "--arch", "@/nonexistent/arch.json"], /cannot read architecture file \/nonexistent\/arch.json/],
-      [["--space", "ofa-mbv3", "--arch", "{}", "--latency-table", "/nonexistent/lut.json"], /cannot read latency table/],
+      [
+        ["--space", "ofa-mbv3", "--arch", "@/nonexistent/arch.json"],
+        /cannot read architecture file \/nonexistent\/arch.json/,
+      ],
+      [
+        ["--space", "ofa-mbv3", "--arch", "{}", "--latency-table", "/nonexistent/lut.json"],
+        /cannot read latency table/,
+      ],
     ];
     for (const [argv, pattern] of cases) {
       const output = await runCost(argv);

@@ -50,11 +50,17 @@ describe("ofa predictor features", () => {
     assert.deepEqual([...features.slice(6, 9), ...features.slice(66, 69)], [0, 0, 0, 0, 0, 0]);
     // r=176 is bucket floor((176 - 112) / 16) = 4.
     assert.equal(features[124], 1);
-    assert.equal(features.reduce((sum, value) => sum + value, 0), 10 + 10 + 1);
+    assert.equal(
+      features.reduce((sum, value) => sum + value, 0),
+      10 + 10 + 1,
+    );
   });
 
   test("rejects a resolution outside the buckets", () => {
-    assert.throws(() => encodeOfaPredictorFeatures(uniform(240, 2, 3, 3)), /r=240 is outside the predictor's resolutions; expected 112 to 239/);
+    assert.throws(
+      () => encodeOfaPredictorFeatures(uniform(240, 2, 3, 3)),
+      /r=240 is outside the predictor's resolutions; expected 112 to 239/,
+    );
     assert.throws(() => encodeOfaPredictorFeatures(uniform(111, 2, 3, 3)), /r=111/);
   });
 
@@ -88,8 +94,14 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
     ]);
     assert.ok(results[0].ok && results[1].ok);
     assert.equal(results[0].key, "largest");
-    assert.ok(Math.abs(results[0].accuracy / 100 - 0.8359) < 1e-3, `largest: ${results[0].accuracy}`);
-    assert.ok(Math.abs(results[1].accuracy / 100 - 0.7531) < 1e-3, `smallest: ${results[1].accuracy}`);
+    assert.ok(
+      Math.abs(results[0].accuracy / 100 - 0.8359) < 1e-3,
+      `largest: ${results[0].accuracy}`,
+    );
+    assert.ok(
+      Math.abs(results[1].accuracy / 100 - 0.7531) < 1e-3,
+      `smallest: ${results[1].accuracy}`,
+    );
   });
 
   test("batches give the same values as single runs", async () => {
@@ -123,7 +135,8 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
     assert.deepEqual(results[1], {
       key: "bad",
       ok: false,
-      error: "invalid architecture: r=300 is outside the space; expected a multiple of 4 from 160 to 224",
+      error:
+        "invalid architecture: r=300 is outside the space; expected a multiple of 4 from 160 to 224",
     });
     assert.equal(results[2].ok, false);
   });
@@ -136,7 +149,9 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(
-      evaluator.evaluate([{ key: "a", arch: uniform(224, 4, 7, 6) }], { signal: controller.signal }),
+      evaluator.evaluate([{ key: "a", arch: uniform(224, 4, 7, 6) }], {
+        signal: controller.signal,
+      }),
       /abort/i,
     );
   });
@@ -162,21 +177,36 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
 
   test("rejects an unknown input name", async () => {
     await assert.rejects(
-      createOnnxPredictorEvaluator({ modelPath: MODEL, space, encoder: space.predictorEncoder, inputName: "x" }),
+      createOnnxPredictorEvaluator({
+        modelPath: MODEL,
+        space,
+        encoder: space.predictorEncoder,
+        inputName: "x",
+      }),
       /has no input "x"; its inputs are: features/,
     );
   });
 
   test("rejects an unknown output name", async () => {
     await assert.rejects(
-      createOnnxPredictorEvaluator({ modelPath: MODEL, space, encoder: space.predictorEncoder, outputName: "y" }),
+      createOnnxPredictorEvaluator({
+        modelPath: MODEL,
+        space,
+        encoder: space.predictorEncoder,
+        outputName: "y",
+      }),
       /has no output "y"; its outputs are: accuracy/,
     );
   });
 
   test("rejects an invalid batch size", async () => {
     await assert.rejects(
-      createOnnxPredictorEvaluator({ modelPath: MODEL, space, encoder: space.predictorEncoder, batchSize: 0 }),
+      createOnnxPredictorEvaluator({
+        modelPath: MODEL,
+        space,
+        encoder: space.predictorEncoder,
+        batchSize: 0,
+      }),
       /invalid batchSize 0; expected a positive integer/,
     );
   });
@@ -189,7 +219,11 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
     });
     try {
       const [result] = await short.evaluate([{ key: "a", arch: uniform(224, 4, 7, 6) }]);
-      assert.deepEqual(result, { key: "a", ok: false, error: "encoder returned 12 features; expected 128" });
+      assert.deepEqual(result, {
+        key: "a",
+        ok: false,
+        error: "encoder returned 12 features; expected 128",
+      });
     } finally {
       await short.close();
     }
@@ -199,9 +233,14 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
 describe("onnx predictor loading", () => {
   test("reports a missing model file", async () => {
     await assert.rejects(
-      createOnnxPredictorEvaluator({ modelPath: "/nonexistent/model.onnx", space, encoder: space.predictorEncoder }),
+      createOnnxPredictorEvaluator({
+        modelPath: "/nonexistent/model.onnx",
+        space,
+        encoder: space.predictorEncoder,
+      }),
       (error: Error) =>
-        error instanceof EvaluatorInputError && /cannot read ONNX model \/nonexistent\/model.onnx/.test(error.message),
+        error instanceof EvaluatorInputError &&
+        /cannot read ONNX model \/nonexistent\/model.onnx/.test(error.message),
     );
   });
 
@@ -211,7 +250,9 @@ describe("onnx predictor loading", () => {
     await writeFile(path, "not a model");
     await assert.rejects(
       createOnnxPredictorEvaluator({ modelPath: path, space, encoder: space.predictorEncoder }),
-      (error: Error) => error instanceof EvaluatorInputError && /failed to load ONNX model .*model.onnx/.test(error.message),
+      (error: Error) =>
+        error instanceof EvaluatorInputError &&
+        /failed to load ONNX model .*model.onnx/.test(error.message),
     );
   });
 });

@@ -67,7 +67,10 @@ const SPOS_README: SposArch = [2, 1, 0, 1, 2, 0, 2, 0, 2, 0, 2, 3, 0, 0, 0, 0, 3
 
 function parseOk<A>(space: SearchSpace<A>, input: unknown): { arch: A; repairs: string[] } {
   const result = space.parse(input);
-  assert.ok(result.ok, `expected ${JSON.stringify(input)} to parse: ${!result.ok && result.reason}`);
+  assert.ok(
+    result.ok,
+    `expected ${JSON.stringify(input)} to parse: ${!result.ok && result.reason}`,
+  );
   return result;
 }
 
@@ -158,7 +161,10 @@ describe("ofa-mbv3 space", () => {
   });
 
   test("rejects too few depths", () => {
-    assert.match(parseReason(ofa, { ...NOTE10_30, d: [2, 3, 3, 3] }), /d has 4 entries; expected 5/);
+    assert.match(
+      parseReason(ofa, { ...NOTE10_30, d: [2, 3, 3, 3] }),
+      /d has 4 entries; expected 5/,
+    );
   });
 
   test("rejects an invalid kernel size", () => {
@@ -213,7 +219,13 @@ describe("ofa-mbv3 space", () => {
   });
 
   test("places per-stage lists", () => {
-    const perStage = [[3, 3], [5, 3, 3], [5, 5, 3], [3, 3, 3], [3, 3, 3, 3]];
+    const perStage = [
+      [3, 3],
+      [5, 3, 3],
+      [5, 5, 3],
+      [3, 3, 3],
+      [3, 3, 3, 3],
+    ];
     const { arch, repairs } = parseOk(ofa, { ...NOTE10_30, ks: perStage });
     assert.deepEqual(arch, NOTE10_30);
     assert.deepEqual(repairs, ["ks given as one list per stage; placed into the 20 slots"]);
@@ -274,7 +286,10 @@ describe("ofa-mbv3 space", () => {
   });
 
   test("rejects an unknown width", () => {
-    assert.throws(() => createOfaMbv3Space({ width: 1.3 }), /invalid OFA width multiplier 1.3; expected 1.0 or 1.2/);
+    assert.throws(
+      () => createOfaMbv3Space({ width: 1.3 }),
+      /invalid OFA width multiplier 1.3; expected 1.0 or 1.2/,
+    );
   });
 });
 
@@ -317,7 +332,10 @@ describe("spos-shufflenet space", () => {
   });
 
   test("rejects a short list", () => {
-    assert.match(parseReason(spos, SPOS_README.slice(0, 19)), /has 19 entries; expected a list of 20/);
+    assert.match(
+      parseReason(spos, SPOS_README.slice(0, 19)),
+      /has 19 entries; expected a list of 20/,
+    );
   });
 
   test("rejects an unknown block", () => {
@@ -344,12 +362,22 @@ describe("spos-shufflenet space", () => {
 
   test("genes group by stage", () => {
     assert.equal(spos.genes.length, 20);
-    assert.deepEqual(spos.dimensions, ["stage 1 blocks", "stage 2 blocks", "stage 3 blocks", "stage 4 blocks"]);
+    assert.deepEqual(spos.dimensions, [
+      "stage 1 blocks",
+      "stage 2 blocks",
+      "stage 3 blocks",
+      "stage 4 blocks",
+    ]);
   });
 });
 
 describe("autoformer space", () => {
-  const small: AutoFormerArch = { embedDim: 96, depth: 3, mlpRatio: [3, 3.5, 4], numHeads: [2, 4, 2] };
+  const small: AutoFormerArch = {
+    embedDim: 96,
+    depth: 3,
+    mlpRatio: [3, 3.5, 4],
+    numHeads: [2, 4, 2],
+  };
   const smallJson = { embed_dim: 96, depth: 3, mlp_ratio: [3, 3.5, 4], num_heads: [2, 4, 2] };
 
   test("round-trips the JSON form", () => {
@@ -362,13 +390,22 @@ describe("autoformer space", () => {
   });
 
   test("rejects values outside the choices", () => {
-    assert.match(parseReason(autoformer, { ...smallJson, embed_dim: 100 }), /embed_dim is 100; expected one of 96, 128/);
-    assert.match(parseReason(autoformer, { ...smallJson, depth: 5, mlp_ratio: 3, num_heads: 2 }), /depth is 5; expected one of 2, 3, 4/);
+    assert.match(
+      parseReason(autoformer, { ...smallJson, embed_dim: 100 }),
+      /embed_dim is 100; expected one of 96, 128/,
+    );
+    assert.match(
+      parseReason(autoformer, { ...smallJson, depth: 5, mlp_ratio: 3, num_heads: 2 }),
+      /depth is 5; expected one of 2, 3, 4/,
+    );
     assert.match(
       parseReason(autoformer, { ...smallJson, mlp_ratio: [3, 3.5, 5] }),
       /mlp_ratio\[2\] is 5; expected one of 3, 3.5, 4/,
     );
-    assert.match(parseReason(autoformer, { ...smallJson, num_heads: [2, 3, 2] }), /num_heads\[1\] is 3; expected one of 2, 4/);
+    assert.match(
+      parseReason(autoformer, { ...smallJson, num_heads: [2, 3, 2] }),
+      /num_heads\[1\] is 3; expected one of 2, 4/,
+    );
   });
 
   test("rejects lists shorter than depth", () => {
@@ -380,7 +417,10 @@ describe("autoformer space", () => {
 
   test("rejects a missing field", () => {
     const { embed_dim, depth, mlp_ratio } = smallJson;
-    assert.match(parseReason(autoformer, { embed_dim, depth, mlp_ratio }), /missing field "num_heads"/);
+    assert.match(
+      parseReason(autoformer, { embed_dim, depth, mlp_ratio }),
+      /missing field "num_heads"/,
+    );
   });
 
   test("repairs scalars, long lists and aliases", () => {
@@ -390,7 +430,12 @@ describe("autoformer space", () => {
       num_heads: [2, 4, 2, 4, 4],
       depth: 3,
     });
-    assert.deepEqual(arch, { embedDim: 96, depth: 3, mlpRatio: [3.5, 3.5, 3.5], numHeads: [2, 4, 2] });
+    assert.deepEqual(arch, {
+      embedDim: 96,
+      depth: 3,
+      mlpRatio: [3.5, 3.5, 3.5],
+      numHeads: [2, 4, 2],
+    });
     assert.deepEqual(repairs, [
       'field "EMBED_DIM" read as embed_dim',
       'embed_dim: string "96" read as the number 96',
@@ -422,8 +467,18 @@ describe("autoformer space", () => {
   test("loads the published T, S and B configurations", { skip: autoformerSkip }, async () => {
     const expected = {
       T: { embedDim: [192, 216, 240], depth: [12, 13, 14], mlpRatio: [3.5, 4], numHeads: [3, 4] },
-      S: { embedDim: [320, 384, 448], depth: [12, 13, 14], mlpRatio: [3, 3.5, 4], numHeads: [5, 6, 7] },
-      B: { embedDim: [528, 576, 624], depth: [14, 15, 16], mlpRatio: [3, 3.5, 4], numHeads: [9, 10] },
+      S: {
+        embedDim: [320, 384, 448],
+        depth: [12, 13, 14],
+        mlpRatio: [3, 3.5, 4],
+        numHeads: [5, 6, 7],
+      },
+      B: {
+        embedDim: [528, 576, 624],
+        depth: [14, 15, 16],
+        mlpRatio: [3, 3.5, 4],
+        numHeads: [9, 10],
+      },
     };
     for (const [size, searchSpace] of Object.entries(expected)) {
       const config = await loadAutoFormerConfig(`${AUTOFORMER_DATA}supernet-${size}.yaml`);
@@ -443,14 +498,22 @@ describe("autoformer config", () => {
   });
 
   test("names the line of a syntax error", () => {
-    assert.throws(() => parseSimpleYaml("A:\n  B 1\n", "f.yaml"), /f.yaml line 2: expected "key: value"/);
-    assert.throws(() => parseSimpleYaml("A:\n\t- 1\n", "f.yaml"), /f.yaml line 2: tabs are not allowed/);
+    assert.throws(
+      () => parseSimpleYaml("A:\n  B 1\n", "f.yaml"),
+      /f.yaml line 2: expected "key: value"/,
+    );
+    assert.throws(
+      () => parseSimpleYaml("A:\n\t- 1\n", "f.yaml"),
+      /f.yaml line 2: tabs are not allowed/,
+    );
   });
 
   test("rejects a missing section", () => {
     assert.throws(
       () => parseAutoFormerConfig("SUPERNET:\n  DEPTH: 4\n", "c.yaml"),
-      (error: Error) => error instanceof AutoFormerConfigError && /expected top-level SUPERNET and SEARCH_SPACE/.test(error.message),
+      (error: Error) =>
+        error instanceof AutoFormerConfigError &&
+        /expected top-level SUPERNET and SEARCH_SPACE/.test(error.message),
     );
   });
 
@@ -469,6 +532,9 @@ describe("autoformer config", () => {
   });
 
   test("reports a missing file", async () => {
-    await assert.rejects(loadAutoFormerConfig("/nonexistent/supernet.yaml"), /cannot read AutoFormer config \/nonexistent\/supernet.yaml/);
+    await assert.rejects(
+      loadAutoFormerConfig("/nonexistent/supernet.yaml"),
+      /cannot read AutoFormer config \/nonexistent\/supernet.yaml/,
+    );
   });
 });

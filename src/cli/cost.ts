@@ -74,7 +74,9 @@ function parseCostArgs(argv: readonly string[]): CostArgs | "help" {
     );
   }
   if (arch === undefined) {
-    throw new UsageError("missing --arch ARCH (the JSON form, or @FILE); see collm-nas cost --help");
+    throw new UsageError(
+      "missing --arch ARCH (the JSON form, or @FILE); see collm-nas cost --help",
+    );
   }
 
   const isOfa = space === "ofa-mbv3";
@@ -86,11 +88,14 @@ function parseCostArgs(argv: readonly string[]): CostArgs | "help" {
     throw new UsageError(`--latency-table applies only to --space ofa-mbv3, not "${space}"`);
   }
   if (!isAutoFormer && values["autoformer-config"] !== undefined) {
-    throw new UsageError(`--autoformer-config applies only to the autoformer-* spaces, not "${space}"`);
+    throw new UsageError(
+      `--autoformer-config applies only to the autoformer-* spaces, not "${space}"`,
+    );
   }
   if (isAutoFormer && values["autoformer-config"] === undefined) {
     throw new UsageError(
-      `--space ${space} needs --autoformer-config FILE, a supernet YAML with SUPERNET and SEARCH_SPACE sections`,
+      `--space ${space} needs --autoformer-config FILE, ` +
+        `a supernet YAML with SUPERNET and SEARCH_SPACE sections`,
     );
   }
 
@@ -182,7 +187,12 @@ export async function runCost(argv: readonly string[]): Promise<CommandOutput> {
   } catch (error) {
     // Files, configurations and architectures the user supplied: report
     // the message without a stack trace. Anything else is a bug.
-    const inputErrors = [ArchitectureCostError, LatencyTableError, AutoFormerConfigError, RangeError];
+    const inputErrors = [
+      ArchitectureCostError,
+      LatencyTableError,
+      AutoFormerConfigError,
+      RangeError,
+    ];
     if (inputErrors.some((type) => error instanceof type)) {
       return { stdout: "", stderr: `collm-nas cost: ${(error as Error).message}\n`, exitCode: 1 };
     }

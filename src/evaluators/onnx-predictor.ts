@@ -52,7 +52,8 @@ function chooseName(
   if (requested !== undefined) {
     if (!names.includes(requested)) {
       throw new EvaluatorInputError(
-        `ONNX model ${modelPath} has no ${kind} "${requested}"; its ${kind}s are: ${names.join(", ")}`,
+        `ONNX model ${modelPath} has no ${kind} "${requested}"; ` +
+          `its ${kind}s are: ${names.join(", ")}`,
       );
     }
     return requested;
@@ -249,7 +250,8 @@ export class OnnxPredictorEvaluator<A = unknown> implements Evaluator {
       return `encoder returned ${features.length} features; expected ${count}`;
     }
     const vector = Float32Array.from(features);
-    if (!vector.every(Number.isFinite)) return "encoder returned a feature that is not a finite number";
+    if (!vector.every(Number.isFinite))
+      return "encoder returned a feature that is not a finite number";
     return vector;
   }
 

@@ -104,11 +104,13 @@ function parseYamlBlock(
     let i = start;
     while (i < lines.length && lines[i].indent === indent && lines[i].text.startsWith("-")) {
       const item = lines[i].text.slice(1).trim();
-      if (item === "") throw fail(lines[i], "nested lists are not supported; write the value after '-'");
+      if (item === "")
+        throw fail(lines[i], "nested lists are not supported; write the value after '-'");
       items.push(parseYamlScalar(item));
       i++;
     }
-    if (i < lines.length && lines[i].indent > indent) throw fail(lines[i], "unexpected indentation");
+    if (i < lines.length && lines[i].indent > indent)
+      throw fail(lines[i], "unexpected indentation");
     return { value: items, next: i };
   }
 
@@ -155,7 +157,9 @@ export function parseSimpleYaml(text: string, source = "YAML"): unknown {
     const withoutComment = raw.replace(/(^|\s)#.*$/, "");
     if (withoutComment.trim() === "") return;
     if (/^\s*\t/.test(withoutComment)) {
-      throw new AutoFormerConfigError(`${source} line ${index + 1}: tabs are not allowed for indentation`);
+      throw new AutoFormerConfigError(
+        `${source} line ${index + 1}: tabs are not allowed for indentation`,
+      );
     }
     const indent = withoutComment.length - withoutComment.trimStart().length;
     lines.push({ indent, text: withoutComment.trim(), number: index + 1 });
@@ -172,24 +176,26 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function requirePositive(
-  value: unknown,
-  path: string,
-  source: string,
-  integer: boolean,
-): number {
+function requirePositive(value: unknown, path: string, source: string, integer: boolean): number {
   const valid =
-    typeof value === "number" && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value));
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    value > 0 &&
+    (!integer || Number.isInteger(value));
   if (!valid) {
     const kind = integer ? "a positive integer" : "a positive number";
-    throw new AutoFormerConfigError(`${source}: ${path} is ${JSON.stringify(value)}; expected ${kind}`);
+    throw new AutoFormerConfigError(
+      `${source}: ${path} is ${JSON.stringify(value)}; expected ${kind}`,
+    );
   }
   return value as number;
 }
 
 function requireList(value: unknown, path: string, source: string, integer: boolean): number[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new AutoFormerConfigError(`${source}: ${path} is ${JSON.stringify(value)}; expected a non-empty list`);
+    throw new AutoFormerConfigError(
+      `${source}: ${path} is ${JSON.stringify(value)}; expected a non-empty list`,
+    );
   }
   const numbers = value.map((item, i) => requirePositive(item, `${path}[${i}]`, source, integer));
   return [...new Set(numbers)].sort((a, b) => a - b);
@@ -203,10 +209,14 @@ function requireList(value: unknown, path: string, source: string, integer: bool
  * @throws AutoFormerConfigError naming the missing or invalid key, or a
  *   choice larger than the supernet holds
  */
-export function autoFormerConfigFromObject(data: unknown, source = "AutoFormer config"): AutoFormerConfig {
+export function autoFormerConfigFromObject(
+  data: unknown,
+  source = "AutoFormer config",
+): AutoFormerConfig {
   if (!isRecord(data) || !isRecord(data.SUPERNET) || !isRecord(data.SEARCH_SPACE)) {
     throw new AutoFormerConfigError(
-      `${source}: expected top-level SUPERNET and SEARCH_SPACE sections, each with MLP_RATIO, NUM_HEADS, EMBED_DIM and DEPTH`,
+      `${source}: expected top-level SUPERNET and SEARCH_SPACE sections, ` +
+        `each with MLP_RATIO, NUM_HEADS, EMBED_DIM and DEPTH`,
     );
   }
   const supernet = data.SUPERNET;
@@ -236,7 +246,8 @@ export function autoFormerConfigFromObject(data: unknown, source = "AutoFormer c
     const largest = Math.max(...config.searchSpace[field]);
     if (largest > config.supernet[field]) {
       throw new AutoFormerConfigError(
-        `${source}: SEARCH_SPACE.${key} contains ${largest}, more than SUPERNET.${key} = ${config.supernet[field]}`,
+        `${source}: SEARCH_SPACE.${key} contains ${largest}, ` +
+          `more than SUPERNET.${key} = ${config.supernet[field]}`,
       );
     }
   }
@@ -253,7 +264,10 @@ export function autoFormerConfigFromObject(data: unknown, source = "AutoFormer c
 }
 
 /** Parses the text of an AutoFormer YAML configuration (see `autoFormerConfigFromObject`). */
-export function parseAutoFormerConfig(text: string, source = "AutoFormer config"): AutoFormerConfig {
+export function parseAutoFormerConfig(
+  text: string,
+  source = "AutoFormer config",
+): AutoFormerConfig {
   return autoFormerConfigFromObject(parseSimpleYaml(text, source), source);
 }
 
@@ -268,7 +282,9 @@ export async function loadAutoFormerConfig(path: string): Promise<AutoFormerConf
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new AutoFormerConfigError(`cannot read AutoFormer config ${path}: ${(error as Error).message}`);
+    throw new AutoFormerConfigError(
+      `cannot read AutoFormer config ${path}: ${(error as Error).message}`,
+    );
   }
   return parseAutoFormerConfig(text, `AutoFormer config ${path}`);
 }
@@ -369,7 +385,8 @@ function includesValue(choices: readonly number[], value: number): boolean {
 
 /** Parses the compact form of `format`: `E=192 D=13 mlp=[...] heads=[...]`. */
 function parseFormatString(text: string): Record<string, unknown> | undefined {
-  const scalar = (name: string) => new RegExp(`\\b${name}\\s*[=:]\\s*(\\d+(?:\\.\\d+)?)`).exec(text)?.[1];
+  const scalar = (name: string) =>
+    new RegExp(`\\b${name}\\s*[=:]\\s*(\\d+(?:\\.\\d+)?)`).exec(text)?.[1];
   const list = (name: string) =>
     new RegExp(`\\b${name}\\s*[=:]\\s*\\[([^\\]]*)\\]`)
       .exec(text)?.[1]
@@ -412,19 +429,27 @@ function readLayerList(
       repairs.push(`${field}=${raw} applied to all ${depth} layers`);
       return new Array(depth).fill(raw);
     }
-    return { error: `${field} is ${preview(raw)}; expected a list of ${depth} values, one per layer` };
+    return {
+      error: `${field} is ${preview(raw)}; expected a list of ${depth} values, one per layer`,
+    };
   }
   if (raw.length > depth) {
     repairs.push(`${field} has ${raw.length} entries for depth ${depth}; kept the first ${depth}`);
     return raw.slice(0, depth);
   }
   if (raw.length < depth) {
-    return { error: `${field} has ${raw.length} entries; expected ${depth}, one per layer (depth is ${depth})` };
+    return {
+      error: `${field} has ${raw.length} entries; expected ${depth}, one per layer`,
+    };
   }
   return raw;
 }
 
-function parseAutoFormer(input: unknown, config: AutoFormerConfig, mode: ParseMode): AutoFormerParse {
+function parseAutoFormer(
+  input: unknown,
+  config: AutoFormerConfig,
+  mode: ParseMode,
+): AutoFormerParse {
   const repairs: string[] = [];
   const warnings: string[] = [];
   let value = input;
@@ -439,7 +464,10 @@ function parseAutoFormer(input: unknown, config: AutoFormerConfig, mode: ParseMo
     } else {
       value = parseFormatString(text);
       if (value === undefined) {
-        return { ok: false, reason: `invalid architecture string "${preview(text)}"; ${EXPECTED_FORM}` };
+        return {
+          ok: false,
+          reason: `invalid architecture string "${preview(text)}"; ${EXPECTED_FORM}`,
+        };
       }
     }
   }
@@ -463,7 +491,8 @@ function parseAutoFormer(input: unknown, config: AutoFormerConfig, mode: ParseMo
     if (!used.has(name)) repairs.push(`ignored unknown field "${name}"`);
   }
   for (const field of ["embed_dim", "mlp_ratio", "num_heads"] as const) {
-    if (fields[field] === undefined) return { ok: false, reason: `missing field "${field}"; ${EXPECTED_FORM}` };
+    if (fields[field] === undefined)
+      return { ok: false, reason: `missing field "${field}"; ${EXPECTED_FORM}` };
   }
 
   const { searchSpace, supernet } = config;
@@ -472,12 +501,21 @@ function parseAutoFormer(input: unknown, config: AutoFormerConfig, mode: ParseMo
   if (!Number.isInteger(embed) || embed < 1) {
     return { ok: false, reason: `embed_dim is ${embed}; expected a positive integer` };
   }
-  const embedError = checkChoice(embed, "embed_dim", searchSpace.embedDim, supernet.embedDim, mode, warnings);
+  const embedError = checkChoice(
+    embed,
+    "embed_dim",
+    searchSpace.embedDim,
+    supernet.embedDim,
+    mode,
+    warnings,
+  );
   if (embedError) return { ok: false, reason: embedError };
 
   let depthValue: unknown = fields.depth;
   if (depthValue === undefined) {
-    const lengths = [fields.mlp_ratio, fields.num_heads].filter(Array.isArray).map((list) => list.length);
+    const lengths = [fields.mlp_ratio, fields.num_heads]
+      .filter(Array.isArray)
+      .map((list) => list.length);
     if (lengths.length === 0 || lengths.some((length) => length !== lengths[0])) {
       return { ok: false, reason: `missing field "depth"; ${EXPECTED_FORM}` };
     }
@@ -503,7 +541,10 @@ function parseAutoFormer(input: unknown, config: AutoFormerConfig, mode: ParseMo
     const ratio = readNumber(mlpItems[layer], `mlp_ratio[${layer}]`, repairs);
     if (typeof ratio !== "number") return { ok: false, reason: ratio.error };
     if (Math.floor(embed * ratio) < 1) {
-      return { ok: false, reason: `mlp_ratio[${layer}] is ${ratio}; the MLP needs at least one hidden unit` };
+      return {
+        ok: false,
+        reason: `mlp_ratio[${layer}] is ${ratio}; the MLP needs at least one hidden unit`,
+      };
     }
     const ratioError = checkChoice(
       ratio,
@@ -539,7 +580,9 @@ function parseAutoFormer(input: unknown, config: AutoFormerConfig, mode: ParseMo
 
 /** Formats a subnet as `E=192 D=13 mlp=[...] heads=[...]`. */
 export function formatAutoFormerArch(arch: AutoFormerArch): string {
-  return `E=${arch.embedDim} D=${arch.depth} mlp=[${arch.mlpRatio.join(",")}] heads=[${arch.numHeads.join(",")}]`;
+  const mlp = arch.mlpRatio.join(",");
+  const heads = arch.numHeads.join(",");
+  return `E=${arch.embedDim} D=${arch.depth} mlp=[${mlp}] heads=[${heads}]`;
 }
 
 /** Converts a subnet to its JSON form. */
@@ -561,9 +604,15 @@ const candidateSchema = z
   })
   .describe("One AutoFormer subnet");
 
-function describeSpace(name: string, config: AutoFormerConfig, smallest: Cost, largest: Cost): string {
+function describeSpace(
+  name: string,
+  config: AutoFormerConfig,
+  smallest: Cost,
+  largest: Cost,
+): string {
   const { searchSpace } = config;
-  const range = (cost: Cost) => `${cost.flopsM?.toFixed(0)}M FLOPs, ${cost.paramsM?.toFixed(1)}M parameters`;
+  const range = (cost: Cost) =>
+    `${cost.flopsM?.toFixed(0)}M FLOPs, ${cost.paramsM?.toFixed(1)}M parameters`;
   return `The ${name} space of AutoFormer vision transformers for ImageNet \
 classification (224x224 input, 16x16 patches, 1000 classes). A subnet is a \
 patch embedding, a stack of pre-norm transformer encoder layers and a linear \
@@ -605,10 +654,18 @@ export function createAutoFormerSpace(
     { name: "depth", dimension: "depth", choices: searchSpace.depth },
   ];
   for (let layer = 1; layer <= maxDepth; layer++) {
-    genes.push({ name: `layer ${layer} mlp ratio`, dimension: "mlp ratio", choices: searchSpace.mlpRatio });
+    genes.push({
+      name: `layer ${layer} mlp ratio`,
+      dimension: "mlp ratio",
+      choices: searchSpace.mlpRatio,
+    });
   }
   for (let layer = 1; layer <= maxDepth; layer++) {
-    genes.push({ name: `layer ${layer} heads`, dimension: "num heads", choices: searchSpace.numHeads });
+    genes.push({
+      name: `layer ${layer} heads`,
+      dimension: "num heads",
+      choices: searchSpace.numHeads,
+    });
   }
   const dimensions = [...new Set(genes.map((gene) => gene.dimension))];
 
@@ -689,7 +746,8 @@ export function createAutoFormerSpace(
       const number = Number(value);
       if (!includesValue(genes[i].choices as number[], number)) {
         throw new RangeError(
-          `invalid value ${value} for gene "${genes[i].name}"; expected one of ${genes[i].choices.join(", ")}`,
+          `invalid value ${value} for gene "${genes[i].name}"; ` +
+            `expected one of ${genes[i].choices.join(", ")}`,
         );
       }
       return number;
@@ -712,8 +770,14 @@ export function createAutoFormerSpace(
       numHeads: new Array(depth).fill(pickValue(searchSpace.numHeads)),
     };
   };
-  const smallest = autoFormerCost(extreme((choices) => Math.min(...choices)), costOptions);
-  const largest = autoFormerCost(extreme((choices) => Math.max(...choices)), costOptions);
+  const smallest = autoFormerCost(
+    extreme((choices) => Math.min(...choices)),
+    costOptions,
+  );
+  const largest = autoFormerCost(
+    extreme((choices) => Math.max(...choices)),
+    costOptions,
+  );
   const example = extreme((choices) => choices[Math.floor(choices.length / 2)]);
 
   return {

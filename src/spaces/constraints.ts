@@ -44,9 +44,8 @@ const ACCEPTED_FORM =
 
 /** Parses one `metric op value` term. */
 function parseTerm(term: string, whole: string): Constraint {
-  const match = /^([a-z]+)\s*(<=|>=|=<|=>|<|>|=)\s*([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)\s*([a-z]*)$/i.exec(
-    term,
-  );
+  const match =
+    /^([a-z]+)\s*(<=|>=|=<|=>|<|>|=)\s*([0-9]*\.?[0-9]+(?:e[-+]?\d+)?)\s*([a-z]*)$/i.exec(term);
   if (!match) {
     throw new ConstraintParseError(`invalid constraint "${term}" in "${whole}"; ${ACCEPTED_FORM}`);
   }
@@ -168,10 +167,7 @@ export interface ConstraintCheck {
  * checkConstraints({ flopsM: 431.2 }, parseConstraints("flops<=400"))
  *   .violations[0].message; // "flops 431.2M exceeds 400M by 31.2M (7.8%)"
  */
-export function checkConstraints(
-  cost: Cost,
-  constraints: readonly Constraint[],
-): ConstraintCheck {
+export function checkConstraints(cost: Cost, constraints: readonly Constraint[]): ConstraintCheck {
   const violations: ConstraintViolation[] = [];
   const unknown: Constraint[] = [];
   for (const constraint of constraints) {
@@ -180,8 +176,7 @@ export function checkConstraints(
       unknown.push(constraint);
       continue;
     }
-    const excess =
-      constraint.op === "<=" ? actual - constraint.value : constraint.value - actual;
+    const excess = constraint.op === "<=" ? actual - constraint.value : constraint.value - actual;
     if (excess <= 0) continue;
     const relative = constraint.value === 0 ? Infinity : excess / constraint.value;
     const { unit } = UNITS[constraint.metric];

@@ -1,7 +1,4 @@
-import {
-  createAutoFormerSpace,
-  type AutoFormerConfig,
-} from "./autoformer.ts";
+import { createAutoFormerSpace, type AutoFormerConfig } from "./autoformer.ts";
 import { createOfaMbv3Space, type OfaLatencyTable } from "./ofa-mbv3.ts";
 import { createSposSpace } from "./spos-shufflenet.ts";
 import type { Cost, SearchSpace } from "./types.ts";
@@ -19,9 +16,7 @@ export interface CostReport {
 }
 
 /** Outcome of costing a proposal that may lie outside a space's choices. */
-export type StructuralCostResult =
-  | ({ ok: true } & CostReport)
-  | { ok: false; reason: string };
+export type StructuralCostResult = ({ ok: true } & CostReport) | { ok: false; reason: string };
 
 /**
  * A search space whose cost model also covers structurally valid networks
@@ -117,8 +112,7 @@ export function costOf(
   input: unknown,
   options: MacroSpaceOptions = {},
 ): CostReport {
-  const target =
-    typeof space === "string" ? createMacroSpace(space, options) : space;
+  const target = typeof space === "string" ? createMacroSpace(space, options) : space;
 
   if ("structuralCost" in target && typeof target.structuralCost === "function") {
     const result = (target as MacroSearchSpace<unknown>).structuralCost(input);

@@ -15,10 +15,7 @@ export const OFA_KERNEL_SIZES = [3, 5, 7] as const;
 export const OFA_EXPAND_RATIOS = [3, 4, 6] as const;
 export const OFA_DEPTHS = [2, 3, 4] as const;
 /** Input resolutions of the width-1.2 supernet: 160 to 224 in steps of 4. */
-export const OFA_RESOLUTIONS: readonly number[] = Array.from(
-  { length: 17 },
-  (_, i) => 160 + 4 * i,
-);
+export const OFA_RESOLUTIONS: readonly number[] = Array.from({ length: 17 }, (_, i) => 160 + 4 * i);
 export const OFA_WIDTHS = [1.0, 1.2] as const;
 export const OFA_STAGES = 5;
 export const OFA_SLOTS_PER_STAGE = 4;
@@ -28,7 +25,10 @@ export const OFA_SLOTS = OFA_STAGES * OFA_SLOTS_PER_STAGE;
 const STAGE_STRIDES = [2, 2, 2, 1, 2];
 const STAGE_HSWISH = [false, false, true, true, true];
 const STAGE_SE = [false, true, false, true, true];
-/** Channel widths before the width multiplier: stem, first block, 5 stages, final expand, feature mix. */
+/**
+ * Channel widths before the width multiplier: stem, first block, 5 stages,
+ * final expand layer, feature mix layer.
+ */
 const BASE_WIDTHS = [16, 16, 24, 40, 80, 112, 160, 960, 1280];
 const CLASSES = 1000;
 
@@ -78,10 +78,7 @@ export function isActiveSlot(d: readonly number[], slot: number): boolean {
  * below the value: the rule of the TensorFlow MobileNet code that OFA uses.
  */
 function makeDivisible(value: number, divisor = 8): number {
-  let rounded = Math.max(
-    divisor,
-    Math.floor(Math.trunc(value + divisor / 2) / divisor) * divisor,
-  );
+  let rounded = Math.max(divisor, Math.floor(Math.trunc(value + divisor / 2) / divisor) * divisor);
   if (rounded < 0.9 * value) rounded += divisor;
   return rounded;
 }
@@ -284,10 +281,7 @@ export class LatencyTableError extends Error {
  *
  * @throws LatencyTableError naming the resolution or layer that is invalid
  */
-export function parseOfaLatencyTable(
-  data: unknown,
-  source = "latency table",
-): OfaLatencyTable {
+export function parseOfaLatencyTable(data: unknown, source = "latency table"): OfaLatencyTable {
   if (!isRecord(data)) {
     throw new LatencyTableError(
       `${source} is not a JSON object keyed by resolution ("160", "164", ...)`,
@@ -328,16 +322,12 @@ export function parseOfaLatencyTable(
  * @throws LatencyTableError when the file is missing, is not JSON or has
  *   an invalid entry
  */
-export async function loadOfaLatencyTable(
-  path: string,
-): Promise<OfaLatencyTable> {
+export async function loadOfaLatencyTable(path: string): Promise<OfaLatencyTable> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new LatencyTableError(
-      `cannot read latency table ${path}: ${(error as Error).message}`,
-    );
+    throw new LatencyTableError(`cannot read latency table ${path}: ${(error as Error).message}`);
   }
   let data: unknown;
   try {
@@ -352,8 +342,7 @@ export async function loadOfaLatencyTable(
 
 /** Latency of a subnet, or the first layer key the table lacks. */
 export type OfaLatencyLookup =
-  | { ok: true; latencyMs: number }
-  | { ok: false; resolution: number; missingKey?: string };
+  { ok: true; latencyMs: number } | { ok: false; resolution: number; missingKey?: string };
 
 /**
  * Sums the table's mean latency over the layers of a subnet, as OFA's
@@ -383,10 +372,7 @@ export function lookupOfaLatency(
  *
  * @throws LatencyTableError naming the first missing resolution or layer
  */
-export function checkLatencyTableCoverage(
-  table: OfaLatencyTable,
-  width: number,
-): void {
+export function checkLatencyTableCoverage(table: OfaLatencyTable, width: number): void {
   const channels = ofaChannels(width);
   for (const r of OFA_RESOLUTIONS) {
     const byKey = table.layers.get(r);
@@ -482,9 +468,7 @@ export function encodeOfaPredictorFeatures(arch: OfaArch): Float32Array {
   const features = new Float32Array(OFA_PREDICTOR_FEATURE_COUNT);
   const bucket = Math.floor((arch.r - 112) / 16);
   if (bucket < 0 || bucket > 7) {
-    throw new RangeError(
-      `r=${arch.r} is outside the predictor's resolutions; expected 112 to 239`,
-    );
+    throw new RangeError(`r=${arch.r} is outside the predictor's resolutions; expected 112 to 239`);
   }
   for (let slot = 0; slot < OFA_SLOTS; slot++) {
     if (!isActiveSlot(arch.d, slot)) continue;
@@ -539,11 +523,7 @@ function preview(value: unknown, max = 80): string {
 }
 
 /** Reads a number, accepting a numeric string with a repair. */
-function readNumber(
-  value: unknown,
-  label: string,
-  repairs: string[],
-): number | { error: string } {
+function readNumber(value: unknown, label: string, repairs: string[]): number | { error: string } {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value))) {
     repairs.push(`${label}: string "${value}" read as the number ${Number(value)}`);
@@ -615,7 +595,8 @@ function parseResolution(
     if (snapped !== r) repairs.push(`r=${r} rounded to ${snapped}, the nearest valid resolution`);
     return snapped;
   }
-  if (r < 1) return { error: `r=${r} is not a valid resolution; expected a positive number of pixels` };
+  if (r < 1)
+    return { error: `r=${r} is not a valid resolution; expected a positive number of pixels` };
   const rounded = Math.round(r);
   if (rounded !== r) repairs.push(`r=${r} rounded to ${rounded}`);
   if (!OFA_RESOLUTIONS.includes(rounded)) {
@@ -748,7 +729,8 @@ function parseSlotValues(
       const rule = field === "ks" ? "a positive odd integer" : "a number of at least 1";
       return { error: `${label} is ${value}; a kernel of this network needs ${rule}` };
     }
-    if (!allowed) warnings.push(`${label} is ${value}, outside the space's choices ${choices.join(", ")}`);
+    if (!allowed)
+      warnings.push(`${label} is ${value}, outside the space's choices ${choices.join(", ")}`);
     values.push(value);
   }
   return values;
@@ -772,7 +754,9 @@ function parseOfa(input: unknown, mode: ParseMode): OfaParse {
       if (value === undefined) {
         return {
           ok: false,
-          reason: `invalid architecture string "${preview(text)}"; ${EXPECTED_FORM} or r=224 d=[...] ks=[...] e=[...]`,
+          reason:
+            `invalid architecture string "${preview(text)}"; ${EXPECTED_FORM} ` +
+            `or r=224 d=[...] ks=[...] e=[...]`,
         };
       }
     }
@@ -813,7 +797,12 @@ export function formatOfaArch(arch: OfaArch): string {
 }
 
 /** Zeroes the slots past each stage's depth. */
-function canonical(r: number, d: readonly number[], ks: readonly number[], e: readonly number[]): OfaArch {
+function canonical(
+  r: number,
+  d: readonly number[],
+  ks: readonly number[],
+  e: readonly number[],
+): OfaArch {
   return {
     r,
     d: [...d],
@@ -825,7 +814,11 @@ function canonical(r: number, d: readonly number[], ks: readonly number[], e: re
 function buildGenes(): Gene[] {
   const genes: Gene[] = [{ name: "resolution", dimension: "resolution", choices: OFA_RESOLUTIONS }];
   for (let stage = 1; stage <= OFA_STAGES; stage++) {
-    genes.push({ name: `stage ${stage} depth`, dimension: `stage ${stage} depth`, choices: OFA_DEPTHS });
+    genes.push({
+      name: `stage ${stage} depth`,
+      dimension: `stage ${stage} depth`,
+      choices: OFA_DEPTHS,
+    });
   }
   const slotGenes = (what: string, choices: readonly number[]) => {
     for (let slot = 0; slot < OFA_SLOTS; slot++) {
@@ -952,7 +945,8 @@ export function createOfaMbv3Space(options: OfaMbv3Options = {}): OfaMbv3Space {
     );
     const count = 1 + OFA_STAGES + 2 * activeSlots.length;
     const pick = rng.int(count);
-    const other = <T>(choices: readonly T[], current: T) => rng.pick(choices.filter((c) => c !== current));
+    const other = <T>(choices: readonly T[], current: T) =>
+      rng.pick(choices.filter((c) => c !== current));
     const d = [...arch.d];
     const ks = [...arch.ks];
     const e = [...arch.e];
@@ -1004,7 +998,8 @@ export function createOfaMbv3Space(options: OfaMbv3Options = {}): OfaMbv3Space {
       const number = Number(value);
       if (!(genes[i].choices as readonly (string | number)[]).includes(number)) {
         throw new RangeError(
-          `invalid value ${value} for gene "${genes[i].name}"; expected one of ${genes[i].choices.join(", ")}`,
+          `invalid value ${value} for gene "${genes[i].name}"; ` +
+            `expected one of ${genes[i].choices.join(", ")}`,
         );
       }
       return number;
@@ -1022,7 +1017,8 @@ export function createOfaMbv3Space(options: OfaMbv3Options = {}): OfaMbv3Space {
     genes,
     candidateSchema,
     candidateExample:
-      '{"r": 208, "d": [2, 3, 4, 3, 4], "ks": [3, 5, 0, 0, 5, 5, 3, 0, 7, 5, 5, 3, 5, 3, 3, 0, 3, 5, 7, 5], ' +
+      '{"r": 208, "d": [2, 3, 4, 3, 4], ' +
+      '"ks": [3, 5, 0, 0, 5, 5, 3, 0, 7, 5, 5, 3, 5, 3, 3, 0, 3, 5, 7, 5], ' +
       '"e": [4, 3, 0, 0, 4, 6, 3, 0, 6, 4, 4, 3, 6, 4, 6, 0, 6, 6, 4, 3]}',
     width,
     parse,

@@ -216,7 +216,9 @@ export function parseSposArch(input: unknown): ParseResult<SposArch> {
   if (items.length < SPOS_LAYERS) {
     return {
       ok: false,
-      reason: `architecture has ${items.length} entries; ${EXPECTED_FORM} (stages of 4, 4, 8 and 4 layers)`,
+      reason:
+        `architecture has ${items.length} entries; ${EXPECTED_FORM} ` +
+        `(stages of 4, 4, 8 and 4 layers)`,
     };
   }
   const arch: number[] = [];
@@ -254,7 +256,9 @@ const candidateSchema = z
   .object({
     arch: z
       .array(z.number())
-      .describe("20 block indices in layer order: 0 shuffle 3x3, 1 shuffle 5x5, 2 shuffle 7x7, 3 xception"),
+      .describe(
+        "20 block indices in layer order: 0 shuffle 3x3, 1 shuffle 5x5, 2 shuffle 7x7, 3 xception",
+      ),
   })
   .describe("One SPOS ShuffleNetV2 architecture");
 
@@ -283,7 +287,9 @@ export function createSposSpace(): MacroSearchSpace<SposArch> {
     return values.map((value, layer) => {
       const choice = Number(value);
       if (!Number.isInteger(choice) || choice < 0 || choice > 3) {
-        throw new RangeError(`invalid value ${value} for gene "layer ${layer + 1} block"; expected 0-3`);
+        throw new RangeError(
+          `invalid value ${value} for gene "layer ${layer + 1} block"; expected 0-3`,
+        );
       }
       return choice;
     });
