@@ -349,15 +349,18 @@ describe("ofa-mbv3 cost", () => {
     };
     const layers = ofaMbv3Layers(arch, 1.2);
     assert.equal(layers.length, 2 + 10 + 4);
+
     // Stem: 3x3 convolution 3->24 with batch normalization.
     assert.deepEqual(layers[0], {
       key: "Conv-input:160x160x3-output:80x80x24",
       flops: 27 * 24 * 80 * 80,
       params: 27 * 24 + 2 * 24,
     });
+
     // First block: 3x3 depthwise on 24 channels, then 1x1 24->24.
     assert.equal(layers[1].flops, (24 * 9 + 24 * 24) * 80 * 80);
     assert.equal(layers[1].params, 24 * 9 + 2 * 24 + 24 * 24 + 2 * 24);
+
     // Stage 2, block 1: 1x1 32->96 at 40x40, 3x3 depthwise stride 2,
     // squeeze-and-excitation 96->24->96 with bias, 1x1 96->48 at 20x20.
     const se = layers[4];
@@ -367,6 +370,7 @@ describe("ofa-mbv3 cost", () => {
     );
     assert.equal(se.flops, 32 * 96 * 1600 + 96 * 9 * 400 + 2 * 96 * 24 + 96 * 48 * 400);
     assert.equal(se.params, 32 * 96 + 192 + 96 * 9 + 192 + (2 * 96 * 24 + 24 + 96) + 96 * 48 + 96);
+
     // Head: final expand 192->1152 at 5x5, feature mix 1152->1536 without
     // batch normalization, classifier 1536->1000 with bias.
     assert.deepEqual(
@@ -413,8 +417,8 @@ describe("ofa-mbv3 latency", () => {
 
   test("note10 subnets meet their own bounds", { skip: latencySkip }, async () => {
     // OFA searched these subnets for Samsung Note10 latency bounds of 30, 41
-    // and 50 ms (their names); the table of that device puts each at or
-    // just below its bound.
+    // and 50 ms, as their names say. The table of that device puts each one
+    // at or just below its bound.
     const space = createOfaMbv3Space({ latencyTable: await load() });
     const bounds: Record<string, number> = {
       "note10_lat@30ms_top1@78.4_finetune@75": 30,
@@ -854,7 +858,8 @@ describe("cost command", () => {
     ]);
     assert.equal(output.exitCode, 0);
     const cost = JSON.parse(output.stdout);
-    assert.ok(cost.latencyMs > 28 && cost.latencyMs <= 30);
+    assert.ok(cost.latencyMs > 28, `latency ${cost.latencyMs} ms`);
+    assert.ok(cost.latencyMs <= 30, `latency ${cost.latencyMs} ms`);
   });
 
   test("prints warnings on stderr", async () => {

@@ -92,16 +92,12 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
       { key: "largest", arch: uniform(224, 4, 7, 6) },
       { key: "smallest", arch: uniform(160, 2, 3, 3) },
     ]);
-    assert.ok(results[0].ok && results[1].ok);
-    assert.equal(results[0].key, "largest");
-    assert.ok(
-      Math.abs(results[0].accuracy / 100 - 0.8359) < 1e-3,
-      `largest: ${results[0].accuracy}`,
-    );
-    assert.ok(
-      Math.abs(results[1].accuracy / 100 - 0.7531) < 1e-3,
-      `smallest: ${results[1].accuracy}`,
-    );
+    const [largest, smallest] = results;
+    assert.ok(largest.ok);
+    assert.ok(smallest.ok);
+    assert.equal(largest.key, "largest");
+    assert.ok(Math.abs(largest.accuracy / 100 - 0.8359) < 1e-3, `largest: ${largest.accuracy}`);
+    assert.ok(Math.abs(smallest.accuracy / 100 - 0.7531) < 1e-3, `smallest: ${smallest.accuracy}`);
   });
 
   test("batches give the same values as single runs", async () => {
@@ -115,13 +111,15 @@ describe("onnx predictor evaluator", { skip: modelSkip }, () => {
     for (const index of [0, 63, 64, 149]) {
       const [single] = await evaluator.evaluate([requests[index]]);
       const result = batched[index];
-      assert.ok(result.ok && single.ok);
+      assert.ok(result.ok);
+      assert.ok(single.ok);
       assert.equal(result.key, requests[index].key);
       assert.ok(Math.abs(result.accuracy - single.accuracy) < 1e-4);
     }
     for (const result of batched) {
       assert.ok(result.ok);
-      assert.ok(result.accuracy > 70 && result.accuracy < 85, `${result.key}: ${result.accuracy}`);
+      assert.ok(result.accuracy > 70, `${result.key}: ${result.accuracy}`);
+      assert.ok(result.accuracy < 85, `${result.key}: ${result.accuracy}`);
     }
   });
 

@@ -76,10 +76,10 @@ function tensorMetadata(
 }
 
 /**
- * An accuracy predictor in ONNX format as an evaluator. Each request's
- * architecture is parsed by the space, encoded to a feature vector and run
- * through one ONNX Runtime session in batches; the output times `scale` is
- * the accuracy in percent.
+ * An accuracy predictor in ONNX format as an evaluator. The space parses
+ * each request's architecture and the encoder turns it into a feature
+ * vector. One ONNX Runtime session runs the vectors in batches, and the
+ * output times `scale` is the accuracy in percent.
  */
 export class OnnxPredictorEvaluator<A = unknown> implements Evaluator {
   readonly name: string;

@@ -6,11 +6,11 @@ import type { Cost, Gene, ParseResult } from "./types.ts";
 
 /**
  * AutoFormer vision-transformer search spaces: Chen et al., "AutoFormer:
- * Searching Transformers for Visual Recognition", ICCV 2021, with the
- * network of github.com/microsoft/Cream (AutoFormer's
- * `Vision_TransformerSuper`): patch size 16, 224x224 input, a class token,
- * pre-norm encoder layers whose query, key and value have 64 dimensions per
- * head, and a linear classifier for 1000 classes.
+ * Searching Transformers for Visual Recognition", ICCV 2021. The network
+ * follows `Vision_TransformerSuper` in github.com/microsoft/Cream
+ * (AutoFormer): 16x16 patches of a 224x224 input, a class token, pre-norm
+ * encoder layers with 64 query, key and value dimensions per head, and a
+ * linear classifier for 1000 classes.
  */
 
 const IMAGE_SIDE = 224;
@@ -24,7 +24,7 @@ const MAX_RELATIVE_POSITION = 14;
 
 /** Supernet maxima and choice lists of one AutoFormer space. */
 export interface AutoFormerConfig {
-  /** Largest values the supernet holds weights for. */
+  /** Largest values the supernet has weights for. */
   supernet: { mlpRatio: number; numHeads: number; embedDim: number; depth: number };
   /** Choice lists of the search. */
   searchSpace: {
@@ -35,7 +35,7 @@ export interface AutoFormerConfig {
   };
   /** The subnet of a RETRAIN section, in the JSON form, where the file has one. */
   retrain?: AutoFormerJson;
-  /** Where the configuration came from, for messages. */
+  /** Source of the configuration (a file path), for messages. */
   source: string;
 }
 
@@ -207,7 +207,7 @@ function requireList(value: unknown, path: string, source: string, integer: bool
  * lists of the same keys. An optional `RETRAIN` section (a subnet) is kept.
  *
  * @throws AutoFormerConfigError naming the missing or invalid key, or a
- *   choice larger than the supernet holds
+ *   choice above the supernet maximum
  */
 export function autoFormerConfigFromObject(
   data: unknown,
@@ -305,11 +305,11 @@ export interface AutoFormerCostOptions {
 /**
  * Computes multiply-adds and parameters of an AutoFormer subnet.
  *
- * Parameters follow AutoFormer's `get_sampled_params_numel`: patch
- * embedding, class token and position embedding, per layer the qkv
- * projection (bias included, 64 dimensions per head), output projection,
- * two layer norms, the MLP and the relative position tables, then the
- * final norm and the classifier.
+ * Parameters follow AutoFormer's `get_sampled_params_numel`. They are the
+ * patch embedding, class token and position embedding, then per layer the
+ * qkv projection (with bias, 64 dimensions per head), output projection,
+ * two layer norms, MLP and relative position tables, and finally the last
+ * norm and the classifier.
  *
  * FLOPs are multiply-adds of the patch embedding, of every linear layer on
  * the 197 tokens, of the two attention products (QK^T and attention times
@@ -690,6 +690,7 @@ export function createAutoFormerSpace(
   const mutate = (arch: AutoFormerArch, rng: Rng): AutoFormerArch => {
     const other = <T>(choices: readonly T[], current: T) =>
       rng.pick(choices.filter((choice) => choice !== current));
+
     // Draw among the genes that have another value: embed dim, depth, then
     // each layer's MLP ratio and heads.
     const options: number[] = [];
@@ -700,12 +701,14 @@ export function createAutoFormerSpace(
       if (searchSpace.numHeads.length > 1) options.push(2 + arch.depth + layer);
     }
     if (options.length === 0) return arch;
+
     const pick = rng.pick(options);
     const mlpRatio = [...arch.mlpRatio];
     const numHeads = [...arch.numHeads];
     if (pick === 0) {
       return { ...arch, embedDim: other(searchSpace.embedDim, arch.embedDim) };
     }
+
     if (pick === 1) {
       const depth = other(searchSpace.depth, arch.depth);
       const extra = uniform(Math.max(0, depth - arch.depth), rng);
@@ -716,9 +719,14 @@ export function createAutoFormerSpace(
         numHeads: [...numHeads, ...extra.numHeads].slice(0, depth),
       };
     }
+
     const index = pick - 2;
-    if (index < arch.depth) mlpRatio[index] = other(searchSpace.mlpRatio, mlpRatio[index]);
-    else numHeads[index - arch.depth] = other(searchSpace.numHeads, numHeads[index - arch.depth]);
+    if (index < arch.depth) {
+      mlpRatio[index] = other(searchSpace.mlpRatio, mlpRatio[index]);
+    } else {
+      const layer = index - arch.depth;
+      numHeads[layer] = other(searchSpace.numHeads, numHeads[layer]);
+    }
     return { ...arch, mlpRatio, numHeads };
   };
 

@@ -49,6 +49,7 @@ function parseTerm(term: string, whole: string): Constraint {
   if (!match) {
     throw new ConstraintParseError(`invalid constraint "${term}" in "${whole}"; ${ACCEPTED_FORM}`);
   }
+
   const [, name, rawOp, number, rawSuffix] = match;
   const metric = METRIC_ALIASES[name.toLowerCase()];
   if (!metric) {
@@ -61,7 +62,9 @@ function parseTerm(term: string, whole: string): Constraint {
       `invalid operator "${rawOp}" in constraint "${term}"; use <= or >=`,
     );
   }
-  const op = rawOp === "=<" ? "<=" : rawOp === "=>" ? ">=" : (rawOp as "<=" | ">=");
+  let op: "<=" | ">=" = "<=";
+  if (rawOp === ">=" || rawOp === "=>") op = ">=";
+
   const { unit, suffixes } = UNITS[metric];
   const factor = suffixes[rawSuffix.toLowerCase()];
   if (factor === undefined) {
@@ -71,6 +74,7 @@ function parseTerm(term: string, whole: string): Constraint {
         `(write a plain number or one of: ${accepted.join(", ")})`,
     );
   }
+
   const value = Number(number) * factor;
   if (!Number.isFinite(value) || value < 0) {
     throw new ConstraintParseError(`invalid value "${number}" in constraint "${term}"`);

@@ -68,7 +68,7 @@ export interface OfaChannels {
   featureMix: number;
 }
 
-/** Whether slot `slot` is active for depths `d`. */
+/** Returns true when slot `slot` is active for the stage depths `d`. */
 export function isActiveSlot(d: readonly number[], slot: number): boolean {
   return slot % OFA_SLOTS_PER_STAGE < d[Math.floor(slot / OFA_SLOTS_PER_STAGE)];
 }
@@ -263,7 +263,7 @@ export function ofaMbv3Layers(arch: OfaArch, width = 1.2): OfaLayer[] {
 
 /** Per-layer latency look-up table, in milliseconds per resolution. */
 export interface OfaLatencyTable {
-  /** Where the table came from, for messages. */
+  /** Source of the table (a file path), for messages. */
   readonly source: string;
   /** Mean latency of each layer key, per input resolution. */
   readonly layers: ReadonlyMap<number, ReadonlyMap<string, number>>;
@@ -394,7 +394,7 @@ export function checkLatencyTableCoverage(table: OfaLatencyTable, width: number)
   }
 }
 
-/** Every layer a subnet of the space can contain at resolution `r`. */
+/** Lists every layer that a subnet of the space can contain at resolution `r`. */
 function possibleLayers(r: number, channels: OfaChannels): OfaLayer[] {
   const layers = headLayers(r, channels);
   let side = strided(r, 2);
@@ -456,12 +456,13 @@ export const OFA_PREDICTOR_FEATURE_COUNT = 128;
 
 /**
  * Encodes a subnet as the 128 inputs of OFA's MobileNetV3 accuracy
- * predictor (the `AccuracyPredictor` of OFA's tutorial): features 0-59 are
- * a one-hot of each active slot's kernel size (3, 5, 7), 60-119 a one-hot
- * of its expand ratio (3, 4, 6), inactive slots all zero, and 120-127 a
- * one-hot of the resolution bucket `floor((r - 112) / 16)`.
+ * predictor (the `AccuracyPredictor` of OFA's tutorial). Features 0-59 are
+ * a one-hot of each active slot's kernel size (3, 5, 7), and 60-119 a
+ * one-hot of its expand ratio (3, 4, 6). Inactive slots stay all zero.
+ * Features 120-127 are a one-hot of the resolution bucket
+ * `floor((r - 112) / 16)`.
  *
- * @throws RangeError when r is outside 112-239 or an active slot holds a
+ * @throws RangeError when r is outside 112-239 or an active slot has a
  *   value outside the choice lists
  */
 export function encodeOfaPredictorFeatures(arch: OfaArch): Float32Array {
@@ -820,12 +821,12 @@ function buildGenes(): Gene[] {
       choices: OFA_DEPTHS,
     });
   }
-  const slotGenes = (what: string, choices: readonly number[]) => {
+  const slotGenes = (property: string, choices: readonly number[]) => {
     for (let slot = 0; slot < OFA_SLOTS; slot++) {
       const stage = Math.floor(slot / OFA_SLOTS_PER_STAGE) + 1;
       genes.push({
-        name: `block ${stage}.${(slot % OFA_SLOTS_PER_STAGE) + 1} ${what}`,
-        dimension: `stage ${stage} ${what}`,
+        name: `block ${stage}.${(slot % OFA_SLOTS_PER_STAGE) + 1} ${property}`,
+        dimension: `stage ${stage} ${property}`,
         choices,
       });
     }

@@ -61,7 +61,7 @@ class CostCounter {
   flops = 0;
   params = 0;
 
-  /** A convolution without bias followed by batch normalization. */
+  /** Adds a convolution without bias, followed by batch normalization. */
   conv(inChannels: number, outChannels: number, kernel: number, outSide: number, groups = 1) {
     const weights = (inChannels / groups) * kernel * kernel * outChannels;
     this.flops += weights * outSide * outSide;
@@ -70,9 +70,9 @@ class CostCounter {
 }
 
 /**
- * Adds one choice block. A stride-1 block works on half the channels (the
- * other half passes through the channel split); a stride-2 block sees all
- * input channels and adds a projection branch, as in ShuffleNetV2.
+ * Adds one choice block, as in ShuffleNetV2. A stride-1 block works on half
+ * the channels, because the channel split passes the other half through. A
+ * stride-2 block takes all input channels and adds a projection branch.
  */
 function addBlock(
   counter: CostCounter,
@@ -169,8 +169,8 @@ function readChoice(value: unknown, layer: number, repairs: string[]): number | 
       return index;
     }
   }
-  const shown = preview(JSON.stringify(value) ?? String(value), 40);
-  return `${label} is ${shown}; expected a block index 0-3 (${SPOS_BLOCKS.join(", ")})`;
+  const valueText = preview(JSON.stringify(value) ?? String(value), 40);
+  return `${label} is ${valueText}; expected a block index 0-3 (${SPOS_BLOCKS.join(", ")})`;
 }
 
 /** Splits a string form: JSON, a Python tuple or numbers separated by commas, spaces or "|". */
