@@ -15,6 +15,7 @@ import {
 import {
   checkConstraints,
   ConstraintParseError,
+  describeConstraintCheck,
   formatConstraint,
   parseConstraints,
 } from "../src/spaces/constraints.ts";
@@ -822,6 +823,16 @@ describe("constraints", () => {
     const check = checkConstraints({ flopsM: 300 }, parseConstraints("latency<=30"));
     assert.equal(check.ok, false);
     assert.deepEqual(check.unknown, [{ metric: "latency", op: "<=", value: 30 }]);
+  });
+
+  test("describes a failed check", () => {
+    const constraints = parseConstraints("flops<=400,latency<=30");
+    assert.equal(
+      describeConstraintCheck(checkConstraints({ flopsM: 431.2 }, constraints)),
+      "flops 431.2M exceeds 400M by 31.2M (7.8%); latency is unknown for latency<=30ms",
+    );
+    const passed = checkConstraints({ flopsM: 300, latencyMs: 20 }, constraints);
+    assert.equal(describeConstraintCheck(passed), undefined);
   });
 });
 

@@ -198,3 +198,16 @@ export function checkConstraints(cost: Cost, constraints: readonly Constraint[])
   }
   return { ok: violations.length === 0 && unknown.length === 0, violations, unknown };
 }
+
+/**
+ * Joins the messages of a failed check, such as "flops 431.2M exceeds 400M
+ * by 31.2M (7.8%)". Returns undefined when the check passed.
+ */
+export function describeConstraintCheck(check: ConstraintCheck): string | undefined {
+  if (check.ok) return undefined;
+  const messages = check.violations.map((violation) => violation.message);
+  for (const constraint of check.unknown) {
+    messages.push(`${constraint.metric} is unknown for ${formatConstraint(constraint)}`);
+  }
+  return messages.join("; ");
+}

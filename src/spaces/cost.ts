@@ -9,8 +9,8 @@ export interface CostReport {
   /** Repairs applied to read the proposal, as in `ParseResult`. */
   repairs: string[];
   /**
-   * Why the numbers may not mean what they seem: a choice outside the
-   * space's lists, or a cost part that could not be computed.
+   * Notes on values outside the space's choice lists and on cost parts
+   * that could not be computed.
    */
   warnings: string[];
 }
