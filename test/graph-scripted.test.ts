@@ -407,6 +407,13 @@ describe("scripted search graph", { skip: nb201Skip }, () => {
       );
     });
 
+    test("generator error labels its candidates", () => {
+      const third = outcome.history.filter((r) => r.round === 3);
+      assert.ok(third.every((r) => r.source === "fallback mutation"));
+      const others = outcome.history.filter((r) => r.round !== 3);
+      assert.ok(others.every((r) => r.source === "generator"));
+    });
+
     test("failed calls add no usage", () => {
       assert.equal(outcome.usage?.navigator.calls, 3);
       assert.equal(outcome.usage?.generator.calls, 3);

@@ -134,6 +134,8 @@ export const SearchState = Annotation.Root({
   navigatorMemory: replace<Exchange[]>(() => []),
   /** Raw proposals of the latest Generator call. */
   proposals: replace<unknown[]>(() => []),
+  /** Who wrote `proposals`: the Generator, or the offline policy after a failed call. */
+  proposalSource: replace<CandidateSource>(() => "generator"),
   /** Generator calls made in the current round. */
   generatorCalls: replace<number>(() => 0),
   /** Candidates accepted this round, waiting for evaluation. */

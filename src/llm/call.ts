@@ -3,7 +3,7 @@ import type { AIMessage, BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { z } from "zod";
 import type { RoleUsage } from "../graph/state.ts";
-import { extractJson } from "./extract-json.ts";
+import { extractJsonDetailed } from "./extract-json.ts";
 
 /**
  * How the Generator asks for structured output: a JSON schema response
@@ -123,15 +123,19 @@ export function readProposals(message: AIMessage): {
   note?: string;
 } {
   const call = message.tool_calls?.[0];
-  const value = call ? call.args : extractJson(contentText(message));
-  if (value === undefined) {
+  const found = call ? { value: call.args, truncated: false } : extractJsonDetailed(contentText(message));
+  if (found === undefined) {
     return { proposals: [], note: "no JSON found in the reply" };
   }
-  if (Array.isArray(value)) return { proposals: value };
+  const { value } = found;
+  const truncated = found.truncated
+    ? "reply JSON was truncated; its incomplete last item was dropped"
+    : undefined;
+  if (Array.isArray(value)) return { proposals: value, note: truncated };
   if (value && typeof value === "object") {
     const record = value as Record<string, unknown>;
     const list = record.candidates ?? record.architectures;
-    if (Array.isArray(list)) return { proposals: list };
+    if (Array.isArray(list)) return { proposals: list, note: truncated };
     return { proposals: [value], note: 'reply has no "candidates" list' };
   }
   return { proposals: [], note: `reply JSON is a ${typeof value}, not an object` };

@@ -5,25 +5,38 @@
  * kept). It never evaluates the text.
  */
 export function extractJson(text: string): unknown | undefined {
+  return extractJsonDetailed(text)?.value;
+}
+
+/**
+ * Like `extractJson`, and says whether the document was truncated, in
+ * which case its incomplete last item was dropped.
+ */
+export function extractJsonDetailed(
+  text: string,
+): { value: unknown; truncated: boolean } | undefined {
   const blocks = [...text.matchAll(/```(?:json|JSON|javascript|js)?\s*([\s\S]*?)(?:```|$)/g)]
     .map((match) => match[1]);
   for (const candidate of [...blocks, text]) {
-    const value = parseLenient(candidate);
-    if (value !== undefined) return value;
+    const found = parseLenient(candidate);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
 
-function parseLenient(text: string): unknown | undefined {
+function parseLenient(text: string): { value: unknown; truncated: boolean } | undefined {
   const start = text.search(/[[{]/);
   if (start < 0) return undefined;
   const body = text.slice(start);
-  const balanced = balancedPrefix(body);
-  for (const attempt of [balanced, closeTruncated(body)]) {
-    if (attempt === undefined) continue;
-    for (const variant of [attempt, repairSyntax(attempt)]) {
+  const attempts = [
+    { text: balancedPrefix(body), truncated: false },
+    { text: closeTruncated(body), truncated: true },
+  ];
+  for (const attempt of attempts) {
+    if (attempt.text === undefined) continue;
+    for (const variant of [attempt.text, repairSyntax(attempt.text)]) {
       try {
-        return JSON.parse(variant);
+        return { value: JSON.parse(variant), truncated: attempt.truncated };
       } catch {
         // Try the next variant.
       }

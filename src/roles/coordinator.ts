@@ -101,7 +101,7 @@ function screenProposals(
     }
 
     visited.add(key);
-    pending.push({ key, arch: space.toJSON(parsed.arch), cost, source: "generator", repairs });
+    pending.push({ key, arch: space.toJSON(parsed.arch), cost, source: state.proposalSource, repairs });
   }
 
   const retriesLeft = state.generatorCalls <= state.task.maxGeneratorRetries;

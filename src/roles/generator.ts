@@ -90,7 +90,7 @@ export async function runGenerator(
       visited: visitedKeys(state),
       feasible: (arch) => !runtime.checkCost || runtime.checkCost(space.cost(arch)) === null,
     }).map((arch) => space.toJSON(arch));
-    return { proposals, generatorCalls: calls, rngState: rng.seed };
+    return { proposals, proposalSource: "generator", generatorCalls: calls, rngState: rng.seed };
   };
   if (!model) return offline();
 
@@ -113,6 +113,7 @@ export async function runGenerator(
     );
     return {
       proposals,
+      proposalSource: "generator",
       generatorCalls: calls,
       usage: { ...state.usage, generator: addUsage(state.usage.generator, message, messages) },
       rejections: note
@@ -122,6 +123,8 @@ export async function runGenerator(
   } catch (error) {
     return {
       ...offline(),
+      // The offline policy's candidates stand in for the failed call.
+      proposalSource: "fallback mutation",
       fallbacks: [{ round: state.round, role: "generator", error: errorText(error) }],
     };
   }
