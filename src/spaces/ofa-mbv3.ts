@@ -34,7 +34,7 @@ const CLASSES = 1000;
 
 /**
  * One OFA MobileNetV3 subnet. Slot `i` belongs to stage `floor(i / 4)` and
- * is active when `i % 4 < d[stage]`. Inactive slots hold 0, so two
+ * is active when `i % 4 < d[stage]`. Inactive slots contain 0, so two
  * subnets that differ only in unused slots are one architecture.
  */
 export interface OfaArch {
@@ -103,7 +103,7 @@ export function ofaChannels(width: number): OfaChannels {
   };
 }
 
-/** Output side of a convolution with padding `kernel // 2`. */
+/** Returns the output side of a convolution with padding `kernel // 2`. */
 function strided(side: number, stride: number): number {
   return Math.floor((side - 1) / stride) + 1;
 }
@@ -123,7 +123,7 @@ interface MbConvSpec {
   expand: boolean;
 }
 
-/** Cost and table key of one inverted-residual (MBConv) block. */
+/** Returns the cost and table key of one inverted-residual (MBConv) block. */
 function mbConvLayer(spec: MbConvSpec): OfaLayer {
   const { inChannels, outChannels, mid, kernel, stride, side } = spec;
   const outSide = strided(side, stride);
@@ -154,7 +154,7 @@ function mbConvLayer(spec: MbConvSpec): OfaLayer {
   return { key, flops, params };
 }
 
-/** Layers before the elastic stages: stem convolution and first block. */
+/** Returns the layers before the elastic stages: stem convolution and first block. */
 function headLayers(r: number, channels: OfaChannels): OfaLayer[] {
   const side = strided(r, 2);
   const stem: OfaLayer = {
@@ -176,7 +176,7 @@ function headLayers(r: number, channels: OfaChannels): OfaLayer[] {
   return [stem, firstBlock];
 }
 
-/** Layers after the elastic stages, for a final feature map of `side`. */
+/** Returns the layers after the elastic stages, for a final feature map of `side`. */
 function tailLayers(side: number, channels: OfaChannels): OfaLayer[] {
   const last = channels.stages[OFA_STAGES - 1];
   const { finalExpand, featureMix } = channels;
@@ -836,7 +836,7 @@ function buildGenes(): Gene[] {
   return genes;
 }
 
-/** FLOPs (M) of the subnet that takes choice `index` everywhere: 0 smallest, 2 largest. */
+/** Returns the FLOPs (M) of the subnet with choice `index` everywhere: 0 smallest, 2 largest. */
 function extremeFlops(width: number, index: number): number {
   const d = new Array(OFA_STAGES).fill(OFA_DEPTHS[index]);
   const arch = canonical(
