@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { AIMessage, BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { getEncoding, type Tiktoken } from "js-tiktoken";
 import { z } from "zod";
 import type { RoleUsage } from "../graph/state.ts";
 import { extractJsonDetailed } from "./extract-json.ts";
@@ -31,12 +32,12 @@ export function generatorOutputSchema(candidate: z.ZodType) {
 /** Adds one call's token counts to a role's totals. */
 export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessage[]): RoleUsage {
   const reported = message.usage_metadata;
-  // NOTE: without reported usage, tokens are estimated as characters / 4,
-  // a rough figure for English text and JSON.
+  // Without reported usage, tokens are counted with OpenAI's o200k_base
+  // encoding: exact for recent OpenAI models, an estimate for others.
   const promptTokens =
-    reported?.input_tokens ?? Math.ceil(textLength(prompt) / 4);
+    reported?.input_tokens ?? prompt.reduce((sum, m) => sum + countTokens(contentText(m)), 0);
   const completionTokens =
-    reported?.output_tokens ?? Math.ceil(contentText(message).length / 4);
+    reported?.output_tokens ?? countTokens(contentText(message));
   return {
     calls: total.calls + 1,
     promptTokens: total.promptTokens + promptTokens,
@@ -44,8 +45,12 @@ export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessa
   };
 }
 
-function textLength(messages: BaseMessage[]): number {
-  return messages.reduce((sum, m) => sum + contentText(m).length, 0);
+let encoder: Tiktoken | undefined;
+
+/** Counts tokens with the o200k_base encoding (loaded on first use). */
+export function countTokens(text: string): number {
+  encoder ??= getEncoding("o200k_base");
+  return encoder.encode(text).length;
 }
 
 /** Text of a message, joining the text parts of multi-part content. */
