@@ -55,7 +55,9 @@ describe("readProposals", () => {
       content: "",
       tool_calls: [{ id: "1", name: "propose_architectures", args: { candidates: [{ arch: "a" }] } }],
     });
-    assert.deepEqual(readProposals(message), { proposals: [{ arch: "a" }] });
+    const result = readProposals(message);
+    assert.deepEqual(result.proposals, [{ arch: "a" }]);
+    assert.equal(result.note, undefined);
   });
 
   test("notes a truncated reply", () => {
