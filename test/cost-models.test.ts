@@ -396,6 +396,15 @@ describe("ofa-mbv3 cost", () => {
     );
   });
 
+  test("rejects an even kernel size", () => {
+    const ks = [...OFA_PUBLISHED[0].arch.ks];
+    ks[0] = 4;
+    assert.throws(
+      () => costOf("ofa-mbv3", { ...OFA_PUBLISHED[0].arch, ks }),
+      /ks\[0\] \(stage 1, block 1\) is 4, which cannot be built: a kernel size must be a positive odd integer/,
+    );
+  });
+
   test("warns about values outside the lists", () => {
     const ks = [...OFA_PUBLISHED[0].arch.ks];
     ks[4] = 9;

@@ -727,11 +727,15 @@ function parseSlotValues(
     const buildable =
       field === "ks" ? Number.isInteger(value) && value > 0 && value % 2 === 1 : value >= 1;
     if (!buildable) {
-      const rule = field === "ks" ? "a positive odd integer" : "a number of at least 1";
-      return { error: `${label} is ${value}; a kernel of this network needs ${rule}` };
+      const rule =
+        field === "ks"
+          ? "a kernel size must be a positive odd integer"
+          : "an expand ratio must be at least 1";
+      return { error: `${label} is ${value}, which cannot be built: ${rule}` };
     }
-    if (!allowed)
+    if (!allowed) {
       warnings.push(`${label} is ${value}, outside the space's choices ${choices.join(", ")}`);
+    }
     values.push(value);
   }
   return values;
