@@ -736,12 +736,12 @@ export function createAutoFormerSpace(
     const mlpRatio: number[] = [];
     const numHeads: number[] = [];
     for (let layer = 0; layer < depth; layer++) {
-      // A layer comes from a random parent that has it; a layer deeper than
-      // both parents gets fresh values.
+      // Take the layer from a random parent that has it. The parent whose
+      // depth the child inherited always does.
       const donors = [a, b].filter((parent) => parent.depth > layer);
-      const donor = donors.length > 0 ? donors[rng.int(donors.length)] : undefined;
-      mlpRatio.push(donor ? donor.mlpRatio[layer] : rng.pick(searchSpace.mlpRatio));
-      numHeads.push(donor ? donor.numHeads[layer] : rng.pick(searchSpace.numHeads));
+      const donor = donors[rng.int(donors.length)];
+      mlpRatio.push(donor.mlpRatio[layer]);
+      numHeads.push(donor.numHeads[layer]);
     }
     return { embedDim, depth, mlpRatio, numHeads };
   };

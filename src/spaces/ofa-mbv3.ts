@@ -985,12 +985,12 @@ export function createOfaMbv3Space(options: OfaMbv3Options = {}): OfaMbv3Space {
         e.push(0);
         continue;
       }
-      // Take the slot from a random parent that uses it; when neither does,
-      // the child's deeper stage gets fresh values.
+      // Take the slot from a random parent that uses it. The parent whose
+      // depth the child inherited always does.
       const donors = [a, b].filter((parent) => isActiveSlot(parent.d, slot));
-      const donor = donors.length > 0 ? donors[rng.int(donors.length)] : undefined;
-      ks.push(donor ? donor.ks[slot] : rng.pick(OFA_KERNEL_SIZES));
-      e.push(donor ? donor.e[slot] : rng.pick(OFA_EXPAND_RATIOS));
+      const donor = donors[rng.int(donors.length)];
+      ks.push(donor.ks[slot]);
+      e.push(donor.e[slot]);
     }
     return canonical(r, d, ks, e);
   };
