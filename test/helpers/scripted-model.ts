@@ -40,3 +40,33 @@ export class ScriptedChatModel extends BaseChatModel {
     return { generations: [{ text, message }] };
   }
 }
+
+/**
+ * A scripted model that an agent can bind tools to. Its replies are
+ * AIMessages, so a script can contain tool calls.
+ */
+export class ScriptedToolCallingModel extends BaseChatModel {
+  readonly prompts: BaseMessage[][] = [];
+  private next = 0;
+
+  constructor(private readonly replies: AIMessage[]) {
+    super({});
+  }
+
+  _llmType(): string {
+    return "scripted-tool-calling";
+  }
+
+  bindTools(): this {
+    return this;
+  }
+
+  async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+    this.prompts.push(messages);
+    const message = this.replies[this.next++];
+    if (!message) {
+      throw new Error(`scripted model ran out of replies after ${this.replies.length}`);
+    }
+    return { generations: [{ text: String(message.content), message }] };
+  }
+}
