@@ -531,6 +531,24 @@ describe("autoformer config", () => {
     );
   });
 
+  test("keeps a RETRAIN subnet", () => {
+    const retrain =
+      "RETRAIN:\n  EMBED_DIM: 96\n  DEPTH: 2\n  MLP_RATIO: [3.0, 4.0]\n  NUM_HEADS:\n    - 2\n    - 4\n";
+    const config = parseAutoFormerConfig(SMALL_YAML + retrain, "c.yaml");
+    assert.deepEqual(config.retrain, {
+      embed_dim: 96,
+      depth: 2,
+      mlp_ratio: [3, 4],
+      num_heads: [2, 4],
+    });
+    assert.deepEqual(parseOk(autoformer, config.retrain).arch, {
+      embedDim: 96,
+      depth: 2,
+      mlpRatio: [3, 4],
+      numHeads: [2, 4],
+    });
+  });
+
   test("reports a missing file", async () => {
     await assert.rejects(
       loadAutoFormerConfig("/nonexistent/supernet.yaml"),

@@ -33,8 +33,12 @@ export interface AutoFormerConfig {
     depth: number[];
     embedDim: number[];
   };
-  /** The subnet of a RETRAIN section, in the JSON form, where the file has one. */
-  retrain?: AutoFormerJson;
+  /**
+   * The subnet of a RETRAIN section in the JSON form, where the file has
+   * one. Its values are not checked here, so pass it to the space's `parse`
+   * or to `costOf`.
+   */
+  retrain?: Record<keyof AutoFormerJson, unknown>;
   /** Source of the configuration (a file path), for messages. */
   source: string;
 }
@@ -254,10 +258,10 @@ export function autoFormerConfigFromObject(
   if (isRecord(data.RETRAIN)) {
     const retrain = data.RETRAIN;
     config.retrain = {
-      embed_dim: retrain.EMBED_DIM as number,
-      depth: retrain.DEPTH as number,
-      mlp_ratio: retrain.MLP_RATIO as number[],
-      num_heads: retrain.NUM_HEADS as number[],
+      embed_dim: retrain.EMBED_DIM,
+      depth: retrain.DEPTH,
+      mlp_ratio: retrain.MLP_RATIO,
+      num_heads: retrain.NUM_HEADS,
     };
   }
   return config;
