@@ -5,6 +5,7 @@ import { createEvaluateTool } from "../../tools/evaluate-architectures.ts";
 import { runCoordinator } from "../roles/coordinator.ts";
 import { runGenerator } from "../roles/generator.ts";
 import { runNavigator } from "../roles/navigator.ts";
+import { reviewStrategy, routeAfterReview } from "./review.ts";
 import type { RuntimeResolver, SearchRuntime } from "./runtime.ts";
 import { SearchState, type CoordinatorRoute, type SearchStateType } from "./state.ts";
 
@@ -22,11 +23,15 @@ export function routeAfterCoordinator(state: SearchStateType): CoordinatorRoute 
 /**
  * Builds the CoLLM-NAS state graph:
  *
- *   START -> navigator -> generator -> coordinator
+ *   START -> navigator -> review -> generator -> coordinator
+ *   review -> END                         (a reviewer stopped the search)
  *   coordinator -> generator              (too few valid candidates; retry)
  *   coordinator -> evaluate_architectures -> coordinator
  *   coordinator -> navigator              (next round)
  *   coordinator -> END                    (budget, target or round cap)
+ *
+ * The review node passes unless the task has `review: true`; then it
+ * interrupts after each strategy, which needs a checkpointer.
  *
  * @example
  * const graph = createSearchGraph({ runtime: { space, evaluator } });
@@ -47,6 +52,7 @@ export function createSearchGraph(options: SearchGraphOptions) {
     .addNode("navigator", async (state, config: LangGraphRunnableConfig) =>
       runNavigator(state, await resolve(config), config),
     )
+    .addNode("review", reviewStrategy)
     .addNode("generator", async (state, config: LangGraphRunnableConfig) =>
       runGenerator(state, await resolve(config), config),
     )
@@ -55,7 +61,8 @@ export function createSearchGraph(options: SearchGraphOptions) {
     )
     .addNode("evaluate_architectures", new ToolNode([evaluateTool]))
     .addEdge(START, "navigator")
-    .addEdge("navigator", "generator")
+    .addEdge("navigator", "review")
+    .addConditionalEdges("review", routeAfterReview, ["generator", END])
     .addEdge("generator", "coordinator")
     .addConditionalEdges("coordinator", routeAfterCoordinator, [
       "generator",
@@ -70,8 +77,8 @@ export function createSearchGraph(options: SearchGraphOptions) {
 
 /**
  * Graph steps a search may take: each round runs the navigator, the
- * generator and the coordinator (once per retry), the evaluation tool and
- * the coordinator again. LangGraph's default limit of 25 steps would stop
+ * review node, the generator and the coordinator (once per retry), the
+ * evaluation tool and the coordinator again. LangGraph's default limit of 25 steps would stop
  * any real search, so runs pass this limit instead.
  */
 export function recursionLimitFor(task: {
@@ -82,6 +89,6 @@ export function recursionLimitFor(task: {
 }): number {
   // A round evaluates at least one candidate unless the search stops.
   const rounds = task.maxRounds ?? task.budget;
-  const stepsPerRound = 4 + 2 * (task.maxGeneratorRetries + 1);
+  const stepsPerRound = 5 + 2 * (task.maxGeneratorRetries + 1);
   return Math.min(rounds, task.budget) * stepsPerRound + 10;
 }

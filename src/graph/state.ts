@@ -88,14 +88,19 @@ export interface SearchTask {
   /** Generator calls per round before the round is filled by mutation. */
   maxGeneratorRetries: number;
   seed: number;
+  /** Interrupt after each Navigator strategy for a human review. */
+  review?: boolean;
 }
 
 /** The strategy of one round and who wrote it. */
 export interface RoundStrategy {
   round: number;
   strategy: string;
-  /** "llm", "offline", or "offline fallback" after a failed LLM call. */
-  author: "llm" | "offline" | "offline fallback";
+  /**
+   * "llm", "offline", "offline fallback" after a failed LLM call, or
+   * "reviewer" when a reviewer replaced the round's strategy.
+   */
+  author: "llm" | "offline" | "offline fallback" | "reviewer";
 }
 
 /** Best architecture so far. */

@@ -32,6 +32,10 @@ export const SearchTaskSchema = z.object({
     .default(2)
     .describe("Generator calls per round before the round is filled by mutation"),
   seed: z.number().int().min(0).default(0).describe("Random seed"),
+  review: z
+    .boolean()
+    .default(false)
+    .describe("Interrupt after each Navigator strategy for a human review (needs a checkpointer)"),
 });
 
 /**
