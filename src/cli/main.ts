@@ -1,5 +1,8 @@
 import { EvaluatorInputError } from "../evaluators/errors.ts";
 import { ConstraintParseError } from "../spaces/constraints.ts";
+import { AutoFormerConfigError } from "../spaces/autoformer.ts";
+import { LatencyTableError } from "../spaces/ofa-mbv3.ts";
+import { runCost } from "./cost.ts";
 import { ModelSpecError } from "../llm/models.ts";
 import { UsageError } from "./errors.ts";
 import { searchCommand, type CommandIO } from "./search.ts";
@@ -8,6 +11,7 @@ const HELP = `Usage: collm-nas <command> [options]
 
 Commands:
   search    run a CoLLM-NAS search or a baseline (collm-nas search --help)
+  cost      print the FLOPs, params and latency of one architecture
 
 collm-nas searches neural architectures with two LLMs (a Navigator and a
 Generator) and a deterministic Coordinator, as a LangGraph.js graph.
@@ -19,6 +23,8 @@ const INPUT_ERRORS = [
   EvaluatorInputError,
   ModelSpecError,
   ConstraintParseError,
+  AutoFormerConfigError,
+  LatencyTableError,
   RangeError,
 ];
 
@@ -29,6 +35,12 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     switch (command) {
       case "search":
         return await searchCommand(rest, io);
+      case "cost": {
+        const output = await runCost(rest);
+        if (output.stdout) io.stdout(output.stdout);
+        if (output.stderr) io.stderr(output.stderr);
+        return output.exitCode;
+      }
       case undefined:
       case "-h":
       case "--help":
@@ -36,7 +48,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
         io.stdout(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}"; expected one of: search`);
+        throw new UsageError(`unknown command "${command}"; expected one of: search, cost`);
     }
   } catch (error) {
     if (INPUT_ERRORS.some((type) => error instanceof type)) {

@@ -18,6 +18,10 @@ Search space and evaluator:
   --isomorphic on|off     treat cells that compute the same function as one
                           architecture (default on)
   --constraint EXPR       e.g. flops<=100,params<=1.0 (MFLOPs, M params, ms)
+  --predictor FILE        ONNX accuracy predictor (ofa-mbv3: OFA's encoding)
+  --width 1.0|1.2         ofa-mbv3 width multiplier (default 1.2)
+  --latency-table FILE    ofa-mbv3 per-layer latency table (JSON)
+  --autoformer-config F   AutoFormer supernet YAML (autoformer-t|s|b)
 
 Strategy:
   --strategy NAME         collm, random or rea (default collm)
@@ -90,6 +94,10 @@ const SearchArgs = z.object({
     .optional(),
   isomorphic: z.enum(["on", "off"], { message: "--isomorphic must be on or off" }).default("on"),
   constraint: z.string().default(""),
+  predictor: z.string().optional(),
+  width: z.enum(["1.0", "1.2", "1"], { message: "--width must be 1.0 or 1.2" }).transform(Number).optional(),
+  "latency-table": z.string().optional(),
+  "autoformer-config": z.string().optional(),
   strategy: z
     .enum(["collm", "random", "rea"], { message: "--strategy must be collm, random or rea" })
     .default("collm"),

@@ -10,7 +10,8 @@ import { createChatModel } from "../llm/models.ts";
 import type { RoundEvent } from "../roles/coordinator.ts";
 import { buildResult, writeFileAtomic } from "../search/result.ts";
 import { runSearch } from "../search/run.ts";
-import { buildCostCheck, createSpace } from "../spaces/registry.ts";
+import { buildCostCheck, createSpaceWithFiles } from "../spaces/registry.ts";
+import { createOnnxPredictorEvaluator, type FeatureEncoder } from "../evaluators/onnx-predictor.ts";
 import type { SearchSpace } from "../spaces/types.ts";
 import { UsageError } from "./errors.ts";
 import { parseSearchArgs, SEARCH_HELP, type SearchArgs } from "./search-options.ts";
@@ -28,10 +29,11 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
     io.stdout(SEARCH_HELP);
     return 0;
   }
-  const space = createSpace(args.space, {
-    dataset: args.dataset,
-    isomorphicDedup: args.isomorphic === "on",
-  });
+  const space = await createSpaceWithFiles(
+    args.space,
+    { dataset: args.dataset, isomorphicDedup: args.isomorphic === "on", width: args.width },
+    { latencyTable: args["latency-table"], autoformerConfig: args["autoformer-config"] },
+  );
   const checkCost = buildCostCheck(args.constraint, space);
   const evaluator = new CachedEvaluator(await createEvaluator(args, space));
   const models = resolveModels(args);
@@ -85,6 +87,10 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
     settings: {
       evaluator: evaluator.name,
       benchmark: args.benchmark ? resolve(args.benchmark) : null,
+      predictor: args.predictor ? resolve(args.predictor) : null,
+      width: args.width ?? null,
+      latencyTable: args["latency-table"] ? resolve(args["latency-table"]) : null,
+      autoformerConfig: args["autoformer-config"] ? resolve(args["autoformer-config"]) : null,
       dataset: args.dataset,
       report: args.report ?? [],
       constraints: args.constraint,
@@ -109,6 +115,18 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
 }
 
 async function createEvaluator(args: SearchArgs, space: SearchSpace): Promise<Evaluator> {
+  if (args.predictor) {
+    if (args.benchmark) {
+      throw new UsageError("pass either --predictor or --benchmark, not both");
+    }
+    const encoder = (space as { predictorEncoder?: FeatureEncoder<unknown> }).predictorEncoder;
+    if (!encoder) {
+      throw new UsageError(
+        `space ${space.name} has no predictor feature encoder; --predictor works with ofa-mbv3`,
+      );
+    }
+    return createOnnxPredictorEvaluator({ modelPath: args.predictor, space, encoder });
+  }
   if (!args.benchmark) {
     throw new UsageError(
       "no evaluator given; pass --benchmark FILE with a benchmark table CSV " +

@@ -5,22 +5,66 @@ import {
   formatConstraint,
   parseConstraints,
 } from "./constraints.ts";
+import { loadAutoFormerConfig } from "./autoformer.ts";
+import { createMacroSpace, MACRO_SPACE_NAMES, type MacroSpaceOptions } from "./cost.ts";
 import { createNb201Space } from "./nb201.ts";
+import { loadOfaLatencyTable } from "./ofa-mbv3.ts";
 import type { Cost, SearchSpace, SpaceOptions } from "./types.ts";
 
 /** Names of the spaces the CLI and the graph accept. */
-export const SPACE_NAMES = ["nb201"] as const;
+export const SPACE_NAMES = ["nb201", ...MACRO_SPACE_NAMES] as const;
 
-/** Creates a search space by name; throws `RangeError` for an unknown one. */
-export function createSpace(name: string, options: SpaceOptions = {}): SearchSpace {
-  switch (name) {
-    case "nb201":
-      return createNb201Space(options) as SearchSpace;
-    default:
-      throw new RangeError(
-        `unknown search space "${name}"; expected one of: ${SPACE_NAMES.join(", ")}`,
-      );
+/** Options of every space; each space reads the ones that apply. */
+export type AnySpaceOptions = SpaceOptions & MacroSpaceOptions;
+
+/**
+ * Creates a search space by name. Throws `RangeError` for an unknown name
+ * and `TypeError` when an AutoFormer space has no configuration.
+ */
+export function createSpace(name: string, options: AnySpaceOptions = {}): SearchSpace {
+  if (name === "nb201") return createNb201Space(options) as SearchSpace;
+  if ((MACRO_SPACE_NAMES as readonly string[]).includes(name)) {
+    return createMacroSpace(name, options) as SearchSpace;
   }
+  throw new RangeError(
+    `unknown search space "${name}"; expected one of: ${SPACE_NAMES.join(", ")}`,
+  );
+}
+
+/** Files that some spaces read, by path. */
+export interface SpaceFiles {
+  /** OFA per-layer latency table (JSON). */
+  latencyTable?: string;
+  /** AutoFormer supernet configuration (YAML). */
+  autoformerConfig?: string;
+}
+
+/**
+ * Creates a space by name after loading the files it reads. The loaders'
+ * errors name the file; a `RangeError` says which file a space needs.
+ */
+export async function createSpaceWithFiles(
+  name: string,
+  options: SpaceOptions & { width?: number },
+  files: SpaceFiles,
+): Promise<SearchSpace> {
+  const macro: MacroSpaceOptions = { width: options.width };
+  if (files.latencyTable) {
+    if (name !== "ofa-mbv3") {
+      throw new RangeError(`a latency table applies to --space ofa-mbv3 only, not "${name}"`);
+    }
+    macro.latencyTable = await loadOfaLatencyTable(files.latencyTable);
+  }
+  if (name.startsWith("autoformer-")) {
+    if (!files.autoformerConfig) {
+      throw new RangeError(
+        `space "${name}" needs its supernet configuration: pass --autoformer-config FILE ` +
+          `(a YAML file with SUPERNET and SEARCH_SPACE sections)`,
+      );
+    }
+    macro.autoformerConfig = await loadAutoFormerConfig(files.autoformerConfig);
+  }
+  return createSpace(name, { ...options, ...macro });
 }
 
 /**
