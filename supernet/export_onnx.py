@@ -69,6 +69,9 @@ def export_supernet(
         opset_version=opset,
     )
     exported = onnx.load(path)
+    with torch.no_grad():
+        logits = model(images, arch)
+    fix_output_dims(exported, list(logits.shape[1:]))
     remove_initializer_identities(exported)
     move_initializers_into_branches(exported)
     for key, value in (metadata or {}).items():
@@ -119,6 +122,24 @@ def export_subnet(
     onnx.checker.check_model(exported)
     onnx.save(exported, path)
     return exported
+
+
+def fix_output_dims(model: onnx.ModelProto, dims: Sequence[int]) -> None:
+    """Set the non-batch dimensions of the first output to fixed sizes.
+
+    Shape inference in torch 1.13 loses the class count after scripted
+    control flow and names it symbolically (``Gemmlogits_dim_1``), which a
+    reader checking ``[batch, classes]`` would reject.
+    """
+    shape = model.graph.output[0].type.tensor_type.shape
+    if len(shape.dim) != len(dims) + 1:
+        raise ValueError(
+            f"output {model.graph.output[0].name} has rank {len(shape.dim)}; "
+            f"expected {len(dims) + 1}"
+        )
+    for dim, size in zip(list(shape.dim)[1:], dims):
+        dim.ClearField("dim_param")
+        dim.dim_value = int(size)
 
 
 def remove_initializer_identities(model: onnx.ModelProto) -> int:
