@@ -3,7 +3,6 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { randomSearch } from "../baselines/random-search.ts";
 import { regularizedEvolution } from "../baselines/regularized-evolution.ts";
 import type { Evaluator } from "../evaluators/types.ts";
-import { createSearchGraph, recursionLimitFor } from "../graph/build.ts";
 import type {
   Best,
   EvaluationRecord,
@@ -14,8 +13,10 @@ import type {
   Usage,
 } from "../graph/state.ts";
 import type { StructuredOutputMode } from "../llm/call.ts";
+import type { ReviewDecision, ReviewRequest } from "../graph/review.ts";
 import type { RoundEvent } from "../roles/coordinator.ts";
 import type { Cost, SearchSpace } from "../spaces/types.ts";
+import { runCollmGraph } from "./graph-run.ts";
 
 export type StrategyName = "collm" | "random" | "rea";
 
@@ -33,8 +34,14 @@ export interface SearchOptions {
   sampleSize?: number;
   checkpointer?: BaseCheckpointSaver;
   threadId?: string;
+  /** Continue the checkpointed thread `threadId` instead of starting it. */
+  resume?: boolean;
+  /** Decides each review interrupt; needed when `task.review` is set. */
+  review?: (request: ReviewRequest) => Promise<ReviewDecision>;
   /** Called after every round (after every evaluation for baselines). */
   onProgress?: (event: RoundEvent) => void;
+  /** Called after every collm round with the search so far, which it awaits. */
+  onRound?: (outcome: SearchOutcome, event: RoundEvent) => Promise<void> | void;
   signal?: AbortSignal;
 }
 
@@ -51,7 +58,7 @@ export interface SearchOutcome {
 
 /** Runs one search with the chosen strategy and returns its outcome. */
 export async function runSearch(options: SearchOptions): Promise<SearchOutcome> {
-  if (options.strategy === "collm") return runCollm(options);
+  if (options.strategy === "collm") return runCollmGraph(options);
   const { task } = options;
   const baseline = {
     space: options.space,
@@ -87,43 +94,5 @@ export async function runSearch(options: SearchOptions): Promise<SearchOutcome> 
     rejections: [],
     fallbacks: [],
     strategies: [],
-  };
-}
-
-async function runCollm(options: SearchOptions): Promise<SearchOutcome> {
-  const graph = createSearchGraph({
-    runtime: {
-      space: options.space,
-      evaluator: options.evaluator,
-      navigatorModel: options.navigatorModel,
-      generatorModel: options.generatorModel,
-      structuredOutput: options.structuredOutput,
-      checkCost: options.checkCost,
-    },
-    checkpointer: options.checkpointer,
-  });
-  const stream = await graph.stream(
-    { task: options.task, rngState: options.task.seed },
-    {
-      recursionLimit: recursionLimitFor(options.task),
-      streamMode: ["custom", "values"],
-      configurable: options.threadId ? { thread_id: options.threadId } : undefined,
-      signal: options.signal,
-    },
-  );
-  let final: Awaited<ReturnType<typeof graph.invoke>> | undefined;
-  for await (const [mode, chunk] of stream) {
-    if (mode === "custom") options.onProgress?.(chunk as RoundEvent);
-    else final = chunk as typeof final;
-  }
-  if (!final) throw new Error("the search graph returned no state");
-  return {
-    history: final.history,
-    best: final.best,
-    stopReason: final.stopReason ?? "stopped",
-    usage: final.usage,
-    rejections: final.rejections,
-    fallbacks: final.fallbacks,
-    strategies: final.strategies,
   };
 }
