@@ -3,6 +3,7 @@ import { ConstraintParseError } from "../spaces/constraints.ts";
 import { AutoFormerConfigError } from "../spaces/autoformer.ts";
 import { LatencyTableError } from "../spaces/ofa-mbv3.ts";
 import { runCost } from "./cost.ts";
+import { compareCommand } from "./compare.ts";
 import { ModelSpecError } from "../llm/models.ts";
 import { UsageError } from "./errors.ts";
 import { searchCommand, type CommandIO } from "./search.ts";
@@ -12,6 +13,7 @@ const HELP = `Usage: collm-nas <command> [options]
 Commands:
   search    run a CoLLM-NAS search or a baseline (collm-nas search --help)
   cost      print the FLOPs, params and latency of one architecture
+  compare   overlay the best-so-far curves of several runs in one SVG
 
 collm-nas searches neural architectures with two LLMs (a Navigator and a
 Generator) and a deterministic Coordinator, as a LangGraph.js graph.
@@ -35,6 +37,8 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
     switch (command) {
       case "search":
         return await searchCommand(rest, io);
+      case "compare":
+        return await compareCommand(rest, io);
       case "cost": {
         const output = await runCost(rest);
         if (output.stdout) io.stdout(output.stdout);
@@ -48,7 +52,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
         io.stdout(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}"; expected one of: search, cost`);
+        throw new UsageError(`unknown command "${command}"; expected one of: search, cost, compare`);
     }
   } catch (error) {
     if (INPUT_ERRORS.some((type) => error instanceof type)) {

@@ -9,6 +9,7 @@ import type { SearchTask } from "../graph/state.ts";
 import { createChatModel } from "../llm/models.ts";
 import type { RoundEvent } from "../roles/coordinator.ts";
 import { buildResult, writeFileAtomic } from "../search/result.ts";
+import { writeReports } from "../report/index.ts";
 import { runSearch } from "../search/run.ts";
 import { buildCostCheck, createSpaceWithFiles } from "../spaces/registry.ts";
 import { createOnnxPredictorEvaluator, type FeatureEncoder } from "../evaluators/onnx-predictor.ts";
@@ -107,6 +108,7 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
   });
   const resultPath = join(outDir, "result.json");
   await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 2)}\n`);
+  await writeReports(outDir, result);
   await evaluator.close();
 
   if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
