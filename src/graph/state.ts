@@ -14,7 +14,8 @@ export type CandidateSource =
   | "generator"
   | "fallback mutation"
   | "random"
-  | "rea";
+  | "rea"
+  | "ofa-evolution";
 
 /** A candidate accepted by the Coordinator and waiting for evaluation. */
 export interface Candidate {
