@@ -9,6 +9,8 @@ export interface EnvironmentSettings {
   openaiApiKey?: string;
   /** OPENAI_BASE_URL, for OpenAI-compatible servers. */
   openaiBaseUrl?: string;
+  /** Editor command for reviewed strategies: VISUAL, else EDITOR. */
+  editor?: string;
 }
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): EnvironmentSettings {
@@ -18,5 +20,6 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     llm: nonEmpty(env.COLLM_NAS_LLM),
     openaiApiKey: nonEmpty(env.OPENAI_API_KEY),
     openaiBaseUrl: nonEmpty(env.OPENAI_BASE_URL),
+    editor: nonEmpty(env.VISUAL) ?? nonEmpty(env.EDITOR),
   };
 }

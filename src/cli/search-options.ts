@@ -47,8 +47,18 @@ Budget and stopping:
   --rounds R              stop after R rounds
   --seed S                random seed (default 0)
 
+Checkpoints and review:
+  --checkpoint SPEC       where collm searches save a checkpoint after every
+                          step, for collm-nas resume and history: sqlite
+                          (DIR/checkpoints.sqlite, the default), a SQLite
+                          FILE.sqlite or FILE.db, postgres://USER@HOST/DB
+                          (the password may come from PGPASSWORD), or none
+  --review                after each Navigator strategy, ask on standard
+                          input to approve, edit or stop (needs a checkpoint)
+
 Output:
-  --out DIR               output directory (default runs/<strategy>-<time>)
+  --out DIR               output directory (default runs/<strategy>-<time>);
+                          result.json is rewritten after every round
   --json                  print result.json to standard output
   --quiet                 no progress lines
   -h, --help              this help
@@ -123,6 +133,8 @@ const SearchArgs = z.object({
   target: finite("--target", 0, 100).optional(),
   rounds: positiveInt("--rounds").optional(),
   seed: nonNegativeInt("--seed").default(0),
+  checkpoint: z.string().min(1, { message: "--checkpoint must not be empty" }).default("sqlite"),
+  review: z.boolean().default(false),
   out: z.string().optional(),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
@@ -131,8 +143,10 @@ const SearchArgs = z.object({
 
 export type SearchArgs = z.output<typeof SearchArgs>;
 
+const BOOLEAN_OPTIONS = ["json", "quiet", "help", "review"];
+
 const STRING_OPTIONS = Object.keys(SearchArgs.shape).filter(
-  (name) => !["json", "quiet", "help"].includes(name),
+  (name) => !BOOLEAN_OPTIONS.includes(name),
 );
 
 /**
@@ -160,6 +174,7 @@ export function parseSearchArgs(argv: readonly string[]): SearchArgs {
         ...Object.fromEntries(STRING_OPTIONS.map((name) => [name, { type: "string" as const }])),
         json: { type: "boolean" },
         quiet: { type: "boolean" },
+        review: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,

@@ -7,20 +7,26 @@ import { NB201_DATASET_COLUMNS, TableEvaluator } from "../evaluators/table.ts";
 import type { Evaluator } from "../evaluators/types.ts";
 import type { SearchTask } from "../graph/state.ts";
 import { createChatModel } from "../llm/models.ts";
-import type { RoundEvent } from "../roles/coordinator.ts";
 import { buildResult, writeFileAtomic } from "../search/result.ts";
 import { writeReports } from "../report/index.ts";
-import { runSearch } from "../search/run.ts";
+import { runSearch, type SearchOutcome } from "../search/run.ts";
 import { buildCostCheck, createSpaceWithFiles } from "../spaces/registry.ts";
 import { createOnnxPredictorEvaluator, type FeatureEncoder } from "../evaluators/onnx-predictor.ts";
 import type { SearchSpace } from "../spaces/types.ts";
 import { UsageError } from "./errors.ts";
+import { createProgressReporter } from "./progress.ts";
+import { createReviewPrompt } from "./review-prompt.ts";
+import { openSearchSession, type ResumeTarget, type SearchSession } from "./search-session.ts";
 import { parseSearchArgs, SEARCH_HELP, type SearchArgs } from "./search-options.ts";
 
 /** Output streams of a command, so tests can capture them. */
 export interface CommandIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Whether standard error is a terminal; progress is then drawn as a bar. */
+  isTTY?: boolean;
+  /** Prints a prompt and reads one line of standard input; null at its end. */
+  readLine?: (prompt: string) => Promise<string | null>;
 }
 
 /** Runs `collm-nas search`. Returns the process exit code. */
@@ -29,6 +35,22 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
   if (args.help) {
     io.stdout(SEARCH_HELP);
     return 0;
+  }
+  return runParsedSearch(args, io);
+}
+
+/**
+ * Runs a search from parsed options. With `resume` it continues that
+ * checkpointed thread, rebuilt from the same options, instead of starting
+ * a new one.
+ */
+export async function runParsedSearch(
+  args: SearchArgs,
+  io: CommandIO,
+  resume?: ResumeTarget,
+): Promise<number> {
+  if (args.review && !io.readLine) {
+    throw new UsageError("--review needs standard input to read the review decisions");
   }
   const space = await createSpaceWithFiles(
     args.space,
@@ -51,12 +73,54 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
     constraints: args.constraint,
     maxGeneratorRetries: args.retries,
     seed: args.seed,
+    review: args.review,
   };
 
+  const session = await openSearchSession(args, outDir, resume);
   if (!args.quiet) {
     io.stderr(describeStart(args, evaluator, models));
+    io.stderr(describeSession(session, outDir, resume !== undefined));
   }
+  const progress = args.quiet ? undefined : createProgressReporter(args.strategy, io);
+  const resultPath = join(outDir, "result.json");
   const started = Date.now();
+  const toResult = (outcome: SearchOutcome, seconds: number) =>
+    buildResult(outcome, {
+      strategy: args.strategy,
+      space: space.name,
+      budget: args.budget,
+      llm:
+        args.strategy !== "collm"
+          ? null
+          : models.navigator || models.generator
+            ? {
+                navigator: models.navigator?.spec ?? "offline",
+                generator: models.generator?.spec ?? "offline",
+              }
+            : "offline",
+      settings: {
+        evaluator: evaluator.name,
+        benchmark: args.benchmark ? resolve(args.benchmark) : null,
+        predictor: args.predictor ? resolve(args.predictor) : null,
+        width: args.width ?? null,
+        latencyTable: args["latency-table"] ? resolve(args["latency-table"]) : null,
+        autoformerConfig: args["autoformer-config"] ? resolve(args["autoformer-config"]) : null,
+        dataset: args.dataset,
+        report: args.report ?? [],
+        constraints: args.constraint,
+        candidatesPerRound: args.candidates,
+        target: task.target,
+        rounds: task.maxRounds,
+        seed: args.seed,
+        isomorphicDedup: args.isomorphic === "on",
+        population: args.population ?? null,
+        sampleSize: args["sample-size"] ?? null,
+        evaluationCache: { hits: evaluator.hits, misses: evaluator.misses },
+        seconds,
+        ...session.resultSettings,
+      },
+    });
+
   const outcome = await runSearch({
     strategy: args.strategy,
     space,
@@ -68,45 +132,25 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
     checkCost,
     population: args.population,
     sampleSize: args["sample-size"],
-    onProgress: args.quiet ? undefined : progressPrinter(args.strategy, io),
+    checkpointer: session.saver,
+    threadId: session.threadId,
+    resume: resume !== undefined,
+    review: args.review
+      ? createReviewPrompt(io, { editor: readEnvironment().editor, outDir })
+      : undefined,
+    onProgress: progress?.update,
+    onRound: (partial) =>
+      writeFileAtomic(
+        resultPath,
+        `${JSON.stringify(toResult(partial, (Date.now() - started) / 1000), null, 2)}\n`,
+      ),
+  }).finally(async () => {
+    progress?.finish();
+    await session.close();
   });
   const seconds = (Date.now() - started) / 1000;
 
-  const result = buildResult(outcome, {
-    strategy: args.strategy,
-    space: space.name,
-    budget: args.budget,
-    llm:
-      args.strategy !== "collm"
-        ? null
-        : models.navigator || models.generator
-          ? {
-              navigator: models.navigator?.spec ?? "offline",
-              generator: models.generator?.spec ?? "offline",
-            }
-          : "offline",
-    settings: {
-      evaluator: evaluator.name,
-      benchmark: args.benchmark ? resolve(args.benchmark) : null,
-      predictor: args.predictor ? resolve(args.predictor) : null,
-      width: args.width ?? null,
-      latencyTable: args["latency-table"] ? resolve(args["latency-table"]) : null,
-      autoformerConfig: args["autoformer-config"] ? resolve(args["autoformer-config"]) : null,
-      dataset: args.dataset,
-      report: args.report ?? [],
-      constraints: args.constraint,
-      candidatesPerRound: args.candidates,
-      target: task.target,
-      rounds: task.maxRounds,
-      seed: args.seed,
-      isomorphicDedup: args.isomorphic === "on",
-      population: args.population ?? null,
-      sampleSize: args["sample-size"] ?? null,
-      evaluationCache: { hits: evaluator.hits, misses: evaluator.misses },
-      seconds,
-    },
-  });
-  const resultPath = join(outDir, "result.json");
+  const result = toResult(outcome, seconds);
   await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   await writeReports(outDir, result);
   await evaluator.close();
@@ -212,16 +256,14 @@ function describeStart(
   return `${lines.join("\n")}\n`;
 }
 
-function progressPrinter(strategy: string, io: CommandIO) {
-  return (event: RoundEvent) => {
-    // Baselines report every evaluation; print every tenth.
-    if (strategy !== "collm" && event.evaluations % 10 !== 0 && event.evaluations !== event.budget) {
-      return;
-    }
-    const best = event.bestAccuracy === null ? "none" : `${event.bestAccuracy.toFixed(2)}%`;
-    const label = strategy === "collm" ? `round ${event.round}` : `step ${event.round}`;
-    io.stderr(`${label}  evaluations ${event.evaluations}/${event.budget}  best ${best}\n`);
-  };
+function describeSession(session: SearchSession, outDir: string, resumed: boolean): string {
+  const { threadId, checkpoint } = session.resultSettings;
+  if (threadId === null) return "";
+  const action = resumed ? "Resuming thread" : "Thread";
+  return (
+    `${action} ${threadId}, checkpoints in ${checkpoint}; ` +
+    `continue an interrupted run with: collm-nas resume --out ${outDir}\n`
+  );
 }
 
 function describeEnd(
