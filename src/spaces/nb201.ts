@@ -144,7 +144,8 @@ function normalizeOp(
   // NFKC folds full-width and compatibility characters; anything else that
   // is not ASCII (Cyrillic look-alikes, say) is rejected below.
   const folded = raw.normalize("NFKC").trim().toLowerCase();
-  const candidate = OP_ALIASES[folded] ?? folded;
+  // Own keys only, so that "constructor" or "__proto__" is no alias.
+  const candidate = Object.hasOwn(OP_ALIASES, folded) ? OP_ALIASES[folded] : folded;
   if ((NB201_OPS as readonly string[]).includes(candidate)) {
     const [to, from] = NB201_EDGES[edge];
     repairs.push(`edge ${to}<-${from}: "${raw}" read as ${candidate}`);
@@ -296,7 +297,12 @@ export function createNb201Space(
         }
       }
     } else if (input && typeof input === "object" && "arch" in input) {
-      return parse((input as { arch: unknown }).arch);
+      const inner = parse((input as { arch: unknown }).arch);
+      if (!inner.ok) return inner;
+      const ignored = Object.keys(input)
+        .filter((name) => name !== "arch")
+        .map((name) => `ignored unknown field "${truncate(name, 40)}"`);
+      return { ...inner, repairs: [...ignored, ...inner.repairs] };
     } else {
       return {
         ok: false,

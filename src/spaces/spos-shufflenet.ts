@@ -163,7 +163,9 @@ function readChoice(value: unknown, layer: number, repairs: string[]): number | 
       repairs.push(`${label}: string "${value}" read as ${text}`);
       return Number(text);
     }
-    const index = BLOCK_ALIASES[text.replace(/[\s-]+/g, "_")];
+    const name = text.replace(/[\s-]+/g, "_");
+    // Own keys only, so that "constructor" or "__proto__" is no alias.
+    const index = Object.hasOwn(BLOCK_ALIASES, name) ? BLOCK_ALIASES[name] : undefined;
     if (index !== undefined) {
       repairs.push(`${label}: "${value}" read as ${index} (${SPOS_BLOCKS[index]})`);
       return index;
@@ -204,7 +206,12 @@ export function parseSposArch(input: unknown): ParseResult<SposArch> {
   if (Array.isArray(input)) items = input;
   else if (typeof input === "string") items = splitString(input);
   else if (input && typeof input === "object" && "arch" in input) {
-    return parseSposArch((input as { arch: unknown }).arch);
+    const inner = parseSposArch((input as { arch: unknown }).arch);
+    if (!inner.ok) return inner;
+    const ignored = Object.keys(input)
+      .filter((name) => name !== "arch")
+      .map((name) => `ignored unknown field "${preview(name, 40)}"`);
+    return { ...inner, repairs: [...ignored, ...inner.repairs] };
   }
   if (!items) {
     return { ok: false, reason: `invalid SPOS architecture ${preview(input)}; ${EXPECTED_FORM}` };
