@@ -47,8 +47,16 @@ export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessa
 
 let encoder: Tiktoken | undefined;
 
-/** Counts tokens with the o200k_base encoding (loaded on first use). */
+/** Longest text that `countTokens` encodes; longer texts get an estimate. */
+const MAX_ENCODED_CHARS = 100_000;
+
+/**
+ * Counts tokens with the o200k_base encoding (loaded on first use). A text
+ * over 100,000 characters is estimated at 4 characters per token instead,
+ * because encoding megabytes takes seconds.
+ */
 export function countTokens(text: string): number {
+  if (text.length > MAX_ENCODED_CHARS) return Math.ceil(text.length / 4);
   encoder ??= getEncoding("o200k_base");
   return encoder.encode(text).length;
 }
@@ -122,26 +130,66 @@ function resolveMode(
   return capable ? "json_schema" : "text";
 }
 
-/** Reads the candidate list from tool-call arguments or the text. */
+/**
+ * Longest reply text read for JSON. A longer reply is cut to this many
+ * characters, so one runaway reply cannot stall the search; 1,000,000 is
+ * far above a reply of a few hundred candidates.
+ */
+export const MAX_REPLY_CHARS = 1_000_000;
+
+/** Most proposals read from one reply; the rest are dropped with a note. */
+export const MAX_PROPOSALS = 100;
+
+/**
+ * Reads the candidate list from tool-call arguments or the text. The note
+ * lists what was wrong with the reply as a whole, joined by "; ".
+ */
 export function readProposals(message: AIMessage): {
   proposals: unknown[];
   note?: string;
 } {
+  const notes: string[] = [];
   const call = message.tool_calls?.[0];
-  const found = call ? { value: call.args, truncated: false } : extractJsonDetailed(contentText(message));
-  if (found === undefined) {
-    return { proposals: [], note: "no JSON found in the reply" };
+  let value: unknown;
+  if (call && call.name === GENERATOR_OUTPUT_NAME) {
+    value = call.args;
+  } else {
+    if (call) notes.push(`reply called the unknown tool "${call.name.slice(0, 40)}"; the call was ignored`);
+    let text = contentText(message);
+    if (text.length > MAX_REPLY_CHARS) {
+      notes.push(`reply has ${text.length} characters; read the first ${MAX_REPLY_CHARS}`);
+      text = text.slice(0, MAX_REPLY_CHARS);
+    }
+    const found = extractJsonDetailed(text);
+    if (found === undefined) {
+      notes.push("no JSON found in the reply");
+      return { proposals: [], note: notes.join("; ") };
+    }
+    value = found.value;
+    if (found.truncated) notes.push("reply JSON was truncated; its incomplete last item was dropped");
+    if (found.repairs.length > 0) notes.push(`reply JSON repaired: ${found.repairs.join(", ")}`);
   }
-  const { value } = found;
-  const truncated = found.truncated
-    ? "reply JSON was truncated; its incomplete last item was dropped"
-    : undefined;
-  if (Array.isArray(value)) return { proposals: value, note: truncated };
-  if (value && typeof value === "object") {
+  const note = () => (notes.length > 0 ? notes.join("; ") : undefined);
+
+  let proposals: unknown[];
+  if (Array.isArray(value)) {
+    proposals = value;
+  } else if (value && typeof value === "object") {
     const record = value as Record<string, unknown>;
-    const list = record.candidates ?? record.architectures;
-    if (Array.isArray(list)) return { proposals: list, note: truncated };
-    return { proposals: [value], note: 'reply has no "candidates" list' };
+    const list = Object.hasOwn(record, "candidates") ? record.candidates : record.architectures;
+    if (Array.isArray(list)) {
+      proposals = list;
+    } else {
+      notes.push('reply has no "candidates" list');
+      proposals = [value];
+    }
+  } else {
+    notes.push(`reply JSON is a ${value === null ? "null" : typeof value}, not an object`);
+    return { proposals: [], note: note() };
   }
-  return { proposals: [], note: `reply JSON is a ${typeof value}, not an object` };
+  if (proposals.length > MAX_PROPOSALS) {
+    notes.push(`reply has ${proposals.length} candidates; read the first ${MAX_PROPOSALS}`);
+    proposals = proposals.slice(0, MAX_PROPOSALS);
+  }
+  return { proposals, note: note() };
 }

@@ -8,13 +8,20 @@ export function extractJson(text: string): unknown | undefined {
   return extractJsonDetailed(text)?.value;
 }
 
+/** JSON found in a text, with what had to be repaired to parse it. */
+export interface ExtractedJson {
+  value: unknown;
+  /** True when the document was cut off and its incomplete last item dropped. */
+  truncated: boolean;
+  /** Syntax repairs applied, e.g. "removed trailing commas"; empty when none. */
+  repairs: string[];
+}
+
 /**
- * Like `extractJson`, and says whether the document was truncated, in
- * which case its incomplete last item was dropped.
+ * Like `extractJson`, and says whether the document was truncated and
+ * which syntax repairs made it parse.
  */
-export function extractJsonDetailed(
-  text: string,
-): { value: unknown; truncated: boolean } | undefined {
+export function extractJsonDetailed(text: string): ExtractedJson | undefined {
   const blocks = [...text.matchAll(/```(?:json|JSON|javascript|js)?\s*([\s\S]*?)(?:```|$)/g)]
     .map((match) => match[1]);
   for (const candidate of [...blocks, text]) {
@@ -24,7 +31,7 @@ export function extractJsonDetailed(
   return undefined;
 }
 
-function parseLenient(text: string): { value: unknown; truncated: boolean } | undefined {
+function parseLenient(text: string): ExtractedJson | undefined {
   const start = text.search(/[[{]/);
   if (start < 0) return undefined;
   const body = text.slice(start);
@@ -34,9 +41,15 @@ function parseLenient(text: string): { value: unknown; truncated: boolean } | un
   ];
   for (const attempt of attempts) {
     if (attempt.text === undefined) continue;
-    for (const variant of [attempt.text, repairSyntax(attempt.text)]) {
+    const repaired = repairSyntax(attempt.text);
+    const variants = [
+      { text: attempt.text, repairs: [] },
+      { text: repaired.text, repairs: repaired.repairs },
+    ];
+    for (const variant of variants) {
       try {
-        return { value: JSON.parse(variant), truncated: attempt.truncated };
+        const value: unknown = JSON.parse(variant.text);
+        return { value, truncated: attempt.truncated, repairs: variant.repairs };
       } catch {
         // Try the next variant.
       }
@@ -94,9 +107,14 @@ function closeTruncated(text: string): string | undefined {
   return text.slice(0, lastSafe + 1) + [...stackAtSafe].reverse().join("");
 }
 
-/** Removes trailing commas and turns single-quoted strings into JSON ones. */
-function repairSyntax(text: string): string {
+/**
+ * Removes trailing commas and turns single-quoted strings into JSON ones,
+ * listing which of the two it did.
+ */
+function repairSyntax(text: string): { text: string; repairs: string[] } {
   let out = "";
+  let singleQuotes = false;
+  let trailingCommas = false;
   let quote: string | null = null;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
@@ -116,14 +134,24 @@ function repairSyntax(text: string): string {
     }
     if (ch === '"' || ch === "'") {
       quote = ch;
+      if (ch === "'") singleQuotes = true;
       out += '"';
     } else if (ch === ",") {
-      const rest = text.slice(i + 1).trimStart();
-      if (rest.startsWith("}") || rest.startsWith("]")) continue;
+      // Scans ahead in place: slicing the rest at every comma would make
+      // a long reply quadratic.
+      let next = i + 1;
+      while (next < text.length && /\s/.test(text[next])) next++;
+      if (text[next] === "}" || text[next] === "]") {
+        trailingCommas = true;
+        continue;
+      }
       out += ch;
     } else {
       out += ch;
     }
   }
-  return out;
+  const repairs: string[] = [];
+  if (trailingCommas) repairs.push("removed trailing commas");
+  if (singleQuotes) repairs.push("replaced single quotes with double quotes");
+  return { text: out, repairs };
 }

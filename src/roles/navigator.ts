@@ -9,10 +9,12 @@ import type {
   SearchStateType,
   SearchUpdate,
 } from "../graph/state.ts";
-import { addUsage, contentText } from "../llm/call.ts";
+import { addUsage } from "../llm/call.ts";
+import { redactSecrets } from "../util/redact.ts";
 import { offlineStrategy } from "./offline-policy.ts";
 import { formatBest, formatRejections, formatResults } from "./format.ts";
 import { formatStatistics, geneStatistics, rankRecords } from "./statistics.ts";
+import { readStrategy } from "./strategy-check.ts";
 
 /** Top architectures listed in the Navigator's summary of all results. */
 const SUMMARY_TOP = 5;
@@ -133,8 +135,7 @@ export async function runNavigator(
       ...config,
       runName: "navigator_llm",
     })) as AIMessage;
-    const strategy = contentText(reply).trim();
-    if (strategy.length === 0) throw new Error("the Navigator returned an empty strategy");
+    const strategy = readStrategy(reply);
     const keep = runtime.memoryExchanges ?? 3;
     const memory: Exchange[] = [
       ...state.navigatorMemory,
@@ -160,7 +161,9 @@ export async function runNavigator(
   }
 }
 
+/** Error text for the history: at most 300 characters, with secrets redacted. */
 export function errorText(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const raw = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const text = redactSecrets(raw);
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }

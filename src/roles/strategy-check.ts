@@ -1,0 +1,51 @@
+import type { AIMessage } from "@langchain/core/messages";
+import { contentText } from "../llm/call.ts";
+
+/**
+ * Longest strategy kept. The strategy goes into every Generator prompt and
+ * into the Navigator's memory, so a runaway reply is cut to this many
+ * characters; a useful strategy is a few thousand.
+ */
+export const MAX_STRATEGY_CHARS = 20_000;
+
+/** Longest reply that the refusal check reads as a refusal. */
+const MAX_REFUSAL_CHARS = 400;
+
+/** Openings of a model's refusal, in English. */
+const REFUSAL_PATTERN =
+  /^(?:I['’]m sorry|I am sorry|sorry[,.]|I can(?:no|['’])t|I won['’]t|I will not|I['’]m unable|I am unable|I['’]m not able|I am not able|As an AI)/i;
+
+/** A Navigator reply that cannot serve as a strategy. */
+export class UnusableStrategyError extends Error {
+  override name = "UnusableStrategyError";
+}
+
+/**
+ * Reads the strategy from a Navigator reply. The text is data for the
+ * Generator's prompt and nothing else: nothing in it is executed or
+ * followed by this code.
+ *
+ * @throws UnusableStrategyError for an empty reply or a refusal (marked by
+ *   the API's `refusal` field, or a short reply that opens like one)
+ * @returns the trimmed text, cut to `MAX_STRATEGY_CHARS` with a marker
+ */
+export function readStrategy(reply: AIMessage): string {
+  const refusal = reply.additional_kwargs?.refusal;
+  if (typeof refusal === "string" && refusal.trim() !== "") {
+    throw new UnusableStrategyError(`the Navigator refused: ${refusal.trim().slice(0, 200)}`);
+  }
+  const strategy = contentText(reply).trim();
+  if (strategy.length === 0) {
+    throw new UnusableStrategyError("the Navigator returned an empty strategy");
+  }
+  // NOTE: a heuristic. A refusal in another language, or a long one, passes
+  // as a strategy; the Generator then gets no guidance from it, and the
+  // Coordinator still fills the round.
+  if (strategy.length <= MAX_REFUSAL_CHARS && REFUSAL_PATTERN.test(strategy)) {
+    throw new UnusableStrategyError(`the Navigator refused: ${strategy.slice(0, 200)}`);
+  }
+  if (strategy.length > MAX_STRATEGY_CHARS) {
+    return `${strategy.slice(0, MAX_STRATEGY_CHARS)}\n[strategy cut at ${MAX_STRATEGY_CHARS} characters]`;
+  }
+  return strategy;
+}
