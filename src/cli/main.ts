@@ -6,6 +6,10 @@ import { runCost } from "./cost.ts";
 import { compareCommand } from "./compare.ts";
 import { ModelSpecError } from "../llm/models.ts";
 import { UsageError } from "./errors.ts";
+import { CheckpointerError } from "../graph/checkpointer.ts";
+import { historyCommand } from "./history.ts";
+import { resumeCommand } from "./resume.ts";
+import { ReviewInputClosedError } from "./review-prompt.ts";
 import { searchCommand, type CommandIO } from "./search.ts";
 
 const HELP = `Usage: collm-nas <command> [options]
@@ -14,6 +18,8 @@ Commands:
   search    run a CoLLM-NAS search or a baseline (collm-nas search --help)
   cost      print the FLOPs, params and latency of one architecture
   compare   overlay the best-so-far curves of several runs in one SVG
+  resume    continue an interrupted search from its last checkpoint
+  history   list the rounds of a search with their strategies
 
 collm-nas searches neural architectures with two LLMs (a Navigator and a
 Generator) and a deterministic Coordinator, as a LangGraph.js graph.
@@ -27,6 +33,8 @@ const INPUT_ERRORS = [
   ConstraintParseError,
   AutoFormerConfigError,
   LatencyTableError,
+  CheckpointerError,
+  ReviewInputClosedError,
   RangeError,
 ];
 
@@ -39,6 +47,10 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
         return await searchCommand(rest, io);
       case "compare":
         return await compareCommand(rest, io);
+      case "resume":
+        return await resumeCommand(rest, io);
+      case "history":
+        return await historyCommand(rest, io);
       case "cost": {
         const output = await runCost(rest);
         if (output.stdout) io.stdout(output.stdout);
@@ -52,7 +64,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
         io.stdout(HELP);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}"; expected one of: search, cost, compare`);
+        throw new UsageError(`unknown command "${command}"; expected one of: search, cost, compare, resume, history`);
     }
   } catch (error) {
     if (INPUT_ERRORS.some((type) => error instanceof type)) {

@@ -39,6 +39,10 @@ export async function runCollmGraph(options: SearchOptions): Promise<SearchOutco
   const config = {
     recursionLimit: recursionLimitFor(task),
     configurable: threadId ? { thread_id: threadId } : undefined,
+    // Each step waits until its checkpoint is saved, so a killed run loses
+    // no evaluation it reported. The default "async" lets a slow saver fall
+    // behind: PostgreSQL was still saving for seconds after a 0.5 s search.
+    durability: "sync" as const,
     signal: options.signal,
   };
 
@@ -46,12 +50,16 @@ export async function runCollmGraph(options: SearchOptions): Promise<SearchOutco
   let input: GraphInput | undefined = { task, rngState: task.seed };
   if (options.resume) {
     const snapshot = await graph.getState(config);
-    if (snapshot.config.configurable?.checkpoint_id !== undefined) {
-      const waiting = pendingReview(snapshot) !== null;
-      const finished = snapshot.next.length === 0;
-      if (finished && !waiting) return toOutcome(snapshot.values as SearchStateType, "stopped");
-      input = waiting ? undefined : null;
+    const state = snapshot.values as Partial<SearchStateType>;
+    const waiting = pendingReview(snapshot) !== null;
+    if (waiting) {
+      input = undefined;
+    } else if (snapshot.next.length > 0) {
+      input = null;
+    } else if (state.stopReason) {
+      return toOutcome(state as SearchStateType, "stopped");
     }
+    // Otherwise no step has run on the thread, and it starts from the task.
   }
 
   let final: SearchStateType | undefined;
