@@ -29,7 +29,7 @@ export interface OfaEvolutionOptions extends BaselineOptions {
   maxAttempts?: number;
 }
 
-/** What OFA's evolution returns besides the shared baseline result. */
+/** Result of OFA's evolution: the shared baseline result and its query counts. */
 export interface OfaEvolutionResult extends BaselineResult {
   /**
    * Accuracy queries, repeats included: the initial population plus one
@@ -43,7 +43,7 @@ export interface OfaEvolutionResult extends BaselineResult {
   fallbackCopies: number;
 }
 
-/** One member of the population: gene values, including genes the architecture leaves unused. */
+/** Member of the population, with the values of genes its architecture leaves unused. */
 interface Individual {
   genes: (string | number)[];
   key: string;
@@ -57,9 +57,11 @@ interface Child {
   key: string;
 }
 
-/** Rounds half away from zero, as Python's `int(round(x))` does for these ratios. */
+/** Rounds half to even, as the Python `round` that OFA sizes its groups with. */
 function roundCount(value: number): number {
-  return Math.floor(value + 0.5);
+  const floor = Math.floor(value);
+  if (value - floor !== 0.5) return Math.round(value);
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 function checkOptions(options: OfaEvolutionOptions) {
@@ -104,8 +106,8 @@ function checkOptions(options: OfaEvolutionOptions) {
 }
 
 /**
- * OFA's evolutionary search (Cai et al., "Once for All", ICLR 2020; the
- * `EvolutionFinder` of github.com/mit-han-lab/once-for-all), written over
+ * Runs OFA's evolutionary search (Cai et al., "Once for All", ICLR 2020,
+ * and the `EvolutionFinder` of github.com/mit-han-lab/once-for-all) over
  * the space's genes.
  *
  * It evaluates a random population, then each generation keeps the best
@@ -114,7 +116,8 @@ function checkOptions(options: OfaEvolutionOptions) {
  * with probability `mutateProb` (the resolution with
  * `resolutionMutateProb`), and the rest take each gene from one of two
  * random parents. Every random sample, mutation and crossover is drawn
- * again until it meets the constraints.
+ * again until it meets the constraints, at most `maxAttempts` times; a
+ * child whose draws all miss copies its first parent.
  *
  * Individuals keep the values of genes their architecture does not use,
  * such as the kernel size of a block past its stage's depth, as OFA's
@@ -209,16 +212,16 @@ class EvolutionRun {
     return null;
   }
 
-  /** A child identical to its parent, for when no draw met the constraints. */
+  /** Copies a parent into a child, for when no draw met the constraints. */
   copyOf(parent: Individual): Child {
     this.fallbackCopies++;
     return this.child([...parent.genes]);
   }
 
   /**
-   * Scores children. New architectures go to the evaluator in one batch,
-   * as many as the budget leaves; the rest of them stay unscored and out
-   * of the population.
+   * Scores children, sending new architectures to the evaluator in one
+   * batch. When the budget runs out, the new architectures past it stay
+   * unscored and out of the population.
    */
   async score(children: readonly Child[], generation: number): Promise<Individual[]> {
     const { space, evaluator, budget } = this.options;
@@ -294,7 +297,7 @@ function mutateGenes(
   });
 }
 
-/** Returns a draw of uniform crossover: each gene from one of the two parents. */
+/** Creates a uniform crossover draw that takes each gene from one of the two parents. */
 function crossoverOf(a: Individual, b: Individual, rng: Rng): () => (string | number)[] {
   return () => a.genes.map((value, g) => (rng.next() < 0.5 ? value : b.genes[g]));
 }
