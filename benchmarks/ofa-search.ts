@@ -129,7 +129,10 @@ async function runOnce(label: StrategyLabel, limit: number, seed: number): Promi
 
   const best = history.find((record) => record.key === bestKey);
   if (!best) throw new Error(`${label} at ${constraint}, seed ${seed}: no architecture evaluated`);
-  const violations = history.filter((record) => checkCost(record.metrics) !== null).length;
+  const violations = history.filter((record) => {
+    const { flopsM, paramsM, latencyMs } = record.metrics;
+    return checkCost({ flopsM, paramsM, latencyMs }) !== null;
+  }).length;
   return { best, evaluations: history.length, queries, violations, seconds, generations };
 }
 
