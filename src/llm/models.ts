@@ -1,5 +1,6 @@
 import { ChatOpenAI } from "@langchain/openai";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { createDeadlineFetch } from "./deadline-fetch.ts";
 
 /** Settings of one role's chat model. */
 export interface ModelSettings {
@@ -10,9 +11,14 @@ export interface ModelSettings {
   baseURL?: string;
   /** API key; local servers that need none get a placeholder. */
   apiKey?: string;
-  /** Per-request timeout in milliseconds. */
+  /** Per-request timeout in milliseconds, until the whole response has arrived. */
   timeoutMs: number;
-  /** Retries with exponential backoff after a failed request. */
+  /**
+   * Retries after a failed request, with the backoff of @langchain/core's
+   * AsyncCaller: about 1-2 s, then doubling, or longer when a 429 response
+   * sets Retry-After of up to 60 s; a 429 without Retry-After, or with a
+   * longer one, is not retried.
+   */
   maxRetries: number;
 }
 
@@ -46,6 +52,10 @@ export function createChatModel(settings: ModelSettings): BaseChatModel {
     apiKey: settings.apiKey ?? "no-key",
     timeout: settings.timeoutMs,
     maxRetries: settings.maxRetries,
-    configuration: settings.baseURL ? { baseURL: settings.baseURL } : undefined,
+    configuration: {
+      ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
+      // The client's own timeout stops at the response headers.
+      fetch: createDeadlineFetch(settings.timeoutMs),
+    },
   });
 }

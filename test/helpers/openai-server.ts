@@ -12,6 +12,31 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The request body as parsed JSON, typed loosely because tests read many OpenAI fields. */
   body: any;
+  /** When the body was read, from `Date.now()`. */
+  receivedAt: number;
+}
+
+/** A failure or a scripted reply that the server gives one request instead of its own reply. */
+export type Fault =
+  /** An error response with this status, headers and message. */
+  | { kind: "status"; status: number; headers?: Record<string, string>; message?: string }
+  /** The connection is destroyed before any response. */
+  | { kind: "reset" }
+  /** No response at all, until the client gives up. */
+  | { kind: "hang" }
+  /** Headers at once, then the completion body one byte every `delayMs`. */
+  | { kind: "slow-body"; delayMs: number }
+  /** Status 200 with a body that is not JSON. */
+  | { kind: "invalid-json" }
+  /** A normal completion whose message content is `content`. */
+  | { kind: "reply"; content: string };
+
+export interface OpenAITestServerOptions {
+  /**
+   * Chooses a fault for a request, from its role and its index among all
+   * requests (from 0); undefined serves the normal reply.
+   */
+  fault?: (request: RecordedRequest, index: number) => Fault | undefined;
 }
 
 /** Token counts the server reports for each reply, per role. */
@@ -36,8 +61,11 @@ export interface OpenAITestServer {
  * Navigator requests get a marked strategy, Generator requests get new
  * NAS-Bench-201 cells in the shape the request specifies (a forced tool
  * call, a `json_schema` response format, or JSON in a fenced text block).
+ * `options.fault` replaces chosen replies with failures or scripted text.
  */
-export async function startOpenAIServer(): Promise<OpenAITestServer> {
+export async function startOpenAIServer(
+  options: OpenAITestServerOptions = {},
+): Promise<OpenAITestServer> {
   const requests: RecordedRequest[] = [];
   let strategies = 0;
   let nextCell = 0;
@@ -57,7 +85,13 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
       return;
     }
     const role = requestRole(body);
-    requests.push({ role, headers: request.headers, body });
+    const recorded: RecordedRequest = { role, headers: request.headers, body, receivedAt: Date.now() };
+    requests.push(recorded);
+    const fault = options.fault?.(recorded, requests.length - 1);
+    if (fault) {
+      applyFault(fault, response, body, role);
+      return;
+    }
     if (body.stream) {
       sendError(response, 400, "streaming is not supported by this test server");
       return;
@@ -88,6 +122,43 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+function applyFault(fault: Fault, response: ServerResponse, body: any, role: RequestRole): void {
+  switch (fault.kind) {
+    case "status":
+      response.writeHead(fault.status, { "content-type": "application/json", ...fault.headers });
+      response.end(JSON.stringify({ error: { message: fault.message ?? `status ${fault.status}`, type: "server_error", code: null } }));
+      return;
+    case "reset":
+      response.socket?.destroy();
+      return;
+    case "hang":
+      return;
+    case "invalid-json":
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end('{"id": "chatcmpl-broken", "choices": [');
+      return;
+    case "reply":
+      sendCompletion(response, body, role === "unknown" ? "generator" : role, { content: fault.content });
+      return;
+    case "slow-body": {
+      const payload = Buffer.from(JSON.stringify(completion(body, "navigator", { content: "slow" })));
+      response.writeHead(200, { "content-type": "application/json", "content-length": String(payload.length) });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (response.destroyed || sent >= payload.length) {
+          clearInterval(timer);
+          if (!response.destroyed) response.end();
+          return;
+        }
+        response.write(payload.subarray(sent, sent + 1));
+        sent += 1;
+      }, fault.delayMs);
+      response.on("close", () => clearInterval(timer));
+      return;
+    }
+  }
 }
 
 function requestRole(body: any): RequestRole {
@@ -131,8 +202,16 @@ function sendCompletion(
   role: Exclude<RequestRole, "unknown">,
   message: Record<string, unknown>,
 ): void {
+  sendJson(response, 200, completion(body, role, message));
+}
+
+function completion(
+  body: any,
+  role: Exclude<RequestRole, "unknown">,
+  message: Record<string, unknown>,
+): Record<string, unknown> {
   const usage = SERVER_USAGE[role];
-  sendJson(response, 200, {
+  return {
     id: `chatcmpl-test-${Date.now()}`,
     object: "chat.completion",
     created: Math.floor(Date.now() / 1000),
@@ -150,7 +229,7 @@ function sendCompletion(
       completion_tokens: usage.completion,
       total_tokens: usage.prompt + usage.completion,
     },
-  });
+  };
 }
 
 function sendError(response: ServerResponse, status: number, message: string): void {
