@@ -38,6 +38,8 @@ export interface EvaluationRecord {
   metrics: { accuracy?: number } & Record<string, number | undefined>;
   /** Report-only metrics (held-out columns); never shown to the search. */
   report: Record<string, number>;
+  /** Repairs the Coordinator applied to the proposal; absent when none. */
+  repairs?: string[];
   /** Present when the evaluation failed. */
   error?: string;
 }

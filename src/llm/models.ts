@@ -15,7 +15,7 @@ export interface ModelSettings {
   timeoutMs: number;
   /**
    * Retries after a failed request, with the backoff of @langchain/core's
-   * AsyncCaller: about 1-2 s, then doubling, or longer when a 429 response
+   * AsyncCaller (1.4): about 1-2 s, then doubling, or longer when a 429 response
    * sets Retry-After of up to 60 s; a 429 without Retry-After, or with a
    * longer one, is not retried.
    */

@@ -49,6 +49,7 @@ const resultSchema = z.looseObject({
       metrics,
       report: z.record(z.string(), z.number()).optional(),
       source: z.string(),
+      repairs: z.array(z.string()).optional(),
       error: z.string().optional(),
     }),
   ),

@@ -12,6 +12,7 @@ export function toRecord(
     key: candidate.key,
     arch: candidate.arch,
     source: candidate.source,
+    ...(candidate.repairs.length > 0 ? { repairs: candidate.repairs } : {}),
   };
   if (!result || !result.ok) {
     return {

@@ -24,6 +24,7 @@ export interface SearchResultFile {
     metrics: Record<string, number | undefined>;
     report?: Record<string, number>;
     source: string;
+    repairs?: string[];
     error?: string;
   }[];
   strategies: SearchOutcome["strategies"];
@@ -70,6 +71,7 @@ export function buildResult(
       metrics: record.metrics,
       ...(Object.keys(record.report).length > 0 ? { report: record.report } : {}),
       source: record.source,
+      ...(record.repairs ? { repairs: record.repairs } : {}),
       ...(record.error !== undefined ? { error: record.error } : {}),
     })),
     strategies: outcome.strategies,
