@@ -99,7 +99,7 @@ describe("cli errors", () => {
     ["bad llm spec", ["--llm", "gpt-4"], /--llm must be none or openai:MODEL, got "gpt-4"/],
     ["target above 100", ["--target", "140"], /--target must be a number from 0 to 100, got "140"/],
     ["unknown dataset", ["--dataset", "mnist"], /--dataset must be cifar10, cifar100 or imagenet16-120, got "mnist"/],
-    ["unknown space", ["--space", "darts", "--benchmark", "x.csv"], /unknown search space "darts"/],
+    ["unknown space", ["--space", "darts", "--benchmark", "x.csv"], /--space must be one of: nb201, .*got "darts"/],
     ["missing table", ["--benchmark", "/no/such.csv"], /benchmark table \/no\/such.csv not found/],
     ["directory as table", ["--benchmark", tmpdir()], /is a directory/],
     ["unparsable constraint", ["--benchmark", NB201_CSV, "--constraint", "flops<<3"], /invalid constraint "flops<<3"/],

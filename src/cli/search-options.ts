@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { ConstraintParseError, parseConstraints } from "../spaces/constraints.ts";
+import { SPACE_NAMES } from "../spaces/registry.ts";
 import { UsageError } from "./errors.ts";
 
 export const SEARCH_HELP = `Usage: collm-nas search [options]
@@ -22,6 +24,9 @@ Search space and evaluator:
   --width 1.0|1.2         ofa-mbv3 width multiplier (default 1.2)
   --latency-table FILE    ofa-mbv3 per-layer latency table (JSON)
   --autoformer-config F   AutoFormer supernet YAML (autoformer-t|s|b)
+  --evaluation-timeout SEC
+                          longest time one batch of evaluations may take;
+                          its architectures then fail (default: no limit)
 
 Strategy:
   --strategy NAME         collm, random or rea (default collm)
@@ -69,52 +74,77 @@ const positiveInt = (name: string) =>
     .string()
     .regex(/^\d+$/, { message: `${name} must be a positive integer` })
     .transform(Number)
-    .refine((n) => n > 0, { message: `${name} must be a positive integer` });
+    .refine((n) => n > 0 && Number.isSafeInteger(n), {
+      message: `${name} must be a positive integer`,
+    });
 
 const nonNegativeInt = (name: string) =>
   z
     .string()
     .regex(/^\d+$/, { message: `${name} must be a non-negative integer` })
-    .transform(Number);
+    .transform(Number)
+    .refine(Number.isSafeInteger, { message: `${name} must be a non-negative integer` });
 
 const finite = (name: string, min: number, max: number) =>
   z
     .string()
-    .transform(Number)
+    // Number("") is 0, so an empty value would pass as zero.
+    .transform((text) => (text.trim() === "" ? Number.NaN : Number(text)))
     .refine((n) => Number.isFinite(n) && n >= min && n <= max, {
       message: `${name} must be a number from ${min} to ${max}`,
     });
+
+/** A path option: any non-empty string; the loader checks the file itself. */
+const path = (name: string) => z.string().min(1, { message: `${name} must not be empty` });
+
+const constraintExpression = z.string().superRefine((text, context) => {
+  if (text.trim() === "") return;
+  try {
+    parseConstraints(text);
+  } catch (error) {
+    if (!(error instanceof ConstraintParseError)) throw error;
+    context.addIssue({ code: "custom", message: `--constraint: ${error.message}` });
+  }
+});
 
 const llmSpec = z
   .string()
   .regex(/^(none|openai:.+)$/, { message: "must be none or openai:MODEL" });
 
 const SearchArgs = z.object({
-  space: z.string().default("nb201"),
-  benchmark: z.string().optional(),
+  space: z
+    .enum(SPACE_NAMES, { message: `--space must be one of: ${SPACE_NAMES.join(", ")}` })
+    .default("nb201"),
+  benchmark: path("--benchmark").optional(),
   dataset: z
     .enum(["cifar10", "cifar100", "imagenet16-120"], {
       message: "--dataset must be cifar10, cifar100 or imagenet16-120",
     })
     .default("cifar10"),
-  metric: z.string().optional(),
+  metric: z.string().min(1, { message: "--metric must not be empty" }).optional(),
   report: z
     .string()
     .transform((s) => s.split(",").map((c) => c.trim()).filter((c) => c.length > 0))
     .optional(),
   isomorphic: z.enum(["on", "off"], { message: "--isomorphic must be on or off" }).default("on"),
-  constraint: z.string().default(""),
-  predictor: z.string().optional(),
+  constraint: constraintExpression.default(""),
+  predictor: path("--predictor").optional(),
   width: z.enum(["1.0", "1.2", "1"], { message: "--width must be 1.0 or 1.2" }).transform(Number).optional(),
-  "latency-table": z.string().optional(),
-  "autoformer-config": z.string().optional(),
+  "latency-table": path("--latency-table").optional(),
+  "autoformer-config": path("--autoformer-config").optional(),
+  "evaluation-timeout": finite("--evaluation-timeout", 0.001, 604_800).optional(),
   strategy: z
     .enum(["collm", "random", "rea"], { message: "--strategy must be collm, random or rea" })
     .default("collm"),
   llm: llmSpec.optional(),
   "navigator-llm": llmSpec.optional(),
   "generator-llm": llmSpec.optional(),
-  "base-url": z.url({ message: "--base-url must be a URL such as http://127.0.0.1:8000/v1" }).optional(),
+  "base-url": z
+    .url({
+      protocol: /^https?$/,
+      message: "--base-url must be an http or https URL such as http://127.0.0.1:8000/v1",
+    })
+    .optional(),
   temperature: finite("--temperature", 0, 2).optional(),
   "navigator-temperature": finite("--navigator-temperature", 0, 2).optional(),
   "generator-temperature": finite("--generator-temperature", 0, 2).optional(),
@@ -135,7 +165,7 @@ const SearchArgs = z.object({
   seed: nonNegativeInt("--seed").default(0),
   checkpoint: z.string().min(1, { message: "--checkpoint must not be empty" }).default("sqlite"),
   review: z.boolean().default(false),
-  out: z.string().optional(),
+  out: path("--out").optional(),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
   help: z.boolean().default(false),

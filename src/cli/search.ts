@@ -1,12 +1,14 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { readEnvironment } from "../config.ts";
 import { CachedEvaluator } from "../evaluators/cache.ts";
+import { GuardedEvaluator } from "../evaluators/guarded.ts";
 import { NB201_DATASET_COLUMNS, TableEvaluator } from "../evaluators/table.ts";
 import type { Evaluator } from "../evaluators/types.ts";
 import type { SearchTask } from "../graph/state.ts";
 import { createChatModel } from "../llm/models.ts";
+import { EVALUATOR_FAILING } from "../roles/coordinator.ts";
 import { buildResult, writeFileAtomic } from "../search/result.ts";
 import { writeReports } from "../report/index.ts";
 import { runSearch, type SearchOutcome } from "../search/run.ts";
@@ -58,7 +60,11 @@ export async function runParsedSearch(
     { latencyTable: args["latency-table"], autoformerConfig: args["autoformer-config"] },
   );
   const checkCost = buildCostCheck(args.constraint, space);
-  const evaluator = new CachedEvaluator(await createEvaluator(args, space));
+  const evaluator = new CachedEvaluator(
+    new GuardedEvaluator(await createEvaluator(args, space), {
+      timeoutMs: args["evaluation-timeout"] === undefined ? undefined : args["evaluation-timeout"] * 1000,
+    }),
+  );
   const models = resolveModels(args);
   const outDir = resolve(args.out ?? join("runs", `${args.strategy}-${timestamp()}`));
   ensureWritableOut(outDir);
@@ -157,7 +163,8 @@ export async function runParsedSearch(
 
   if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   if (!args.quiet) io.stderr(describeEnd(result, space, seconds, resultPath));
-  return 0;
+  // A search stopped by a failing evaluator ran, but its result is not one to trust.
+  return result.stopReason.startsWith(EVALUATOR_FAILING) ? 1 : 0;
 }
 
 async function createEvaluator(args: SearchArgs, space: SearchSpace): Promise<Evaluator> {
@@ -224,9 +231,16 @@ function resolveModels(args: SearchArgs): {
   };
 }
 
+/** Creates the output directory, so that a path that cannot hold one fails before the search. */
 function ensureWritableOut(outDir: string): void {
-  if (existsSync(outDir) && !existsSync(join(outDir, "."))) {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new UsageError(`--out ${outDir} exists and is not a directory; choose another path`);
+  }
+  try {
+    mkdirSync(outDir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`cannot create --out directory ${outDir} (${code}); choose another path`);
   }
 }
 

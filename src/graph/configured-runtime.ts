@@ -1,9 +1,10 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { z } from "zod";
 import { readEnvironment } from "../config.ts";
 import { CachedEvaluator } from "../evaluators/cache.ts";
 import { NB201_DATASET_COLUMNS, TableEvaluator } from "../evaluators/table.ts";
 import { createChatModel } from "../llm/models.ts";
-import { createSpace } from "../spaces/registry.ts";
+import { createSpace, SPACE_NAMES } from "../spaces/registry.ts";
 import type { SearchRuntime } from "./runtime.ts";
 
 /** Run settings read from `config.configurable`. */
@@ -21,6 +22,21 @@ export interface ConfigurableSettings {
   temperature?: number;
 }
 
+const llmSpec = z.string().regex(/^(none|openai:.+)$/, { message: "expected none or openai:MODEL" });
+
+/** Checks the configurable settings; unknown keys (thread_id, say) are dropped. */
+const ConfigurableSchema = z.object({
+  space: z.enum(SPACE_NAMES).optional(),
+  benchmark: z.string().min(1).optional(),
+  dataset: z.enum(Object.keys(NB201_DATASET_COLUMNS) as [string, ...string[]]).optional(),
+  metric: z.string().min(1).optional(),
+  llm: llmSpec.optional(),
+  navigatorLlm: llmSpec.optional(),
+  generatorLlm: llmSpec.optional(),
+  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+});
+
 const cache = new Map<string, Promise<SearchRuntime>>();
 
 /**
@@ -29,18 +45,14 @@ const cache = new Map<string, Promise<SearchRuntime>>();
  * settings, so a table is loaded once per server.
  */
 export function resolveConfiguredRuntime(config: RunnableConfig): Promise<SearchRuntime> {
-  const configurable = (config.configurable ?? {}) as ConfigurableSettings;
-  const settings: ConfigurableSettings = {
-    space: configurable.space,
-    benchmark: configurable.benchmark,
-    dataset: configurable.dataset,
-    metric: configurable.metric,
-    llm: configurable.llm,
-    navigatorLlm: configurable.navigatorLlm,
-    generatorLlm: configurable.generatorLlm,
-    baseUrl: configurable.baseUrl,
-    temperature: configurable.temperature,
-  };
+  const parsed = ConfigurableSchema.safeParse(config.configurable ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return Promise.reject(
+      new RangeError(`invalid configurable setting "${issue.path.join(".")}": ${issue.message}`),
+    );
+  }
+  const settings: ConfigurableSettings = parsed.data;
   const key = JSON.stringify(settings);
   let runtime = cache.get(key);
   if (!runtime) {

@@ -1,14 +1,28 @@
 import { z } from "zod";
+import { ConstraintParseError, parseConstraints } from "../spaces/constraints.ts";
+import { SPACE_NAMES } from "../spaces/registry.ts";
 import type { SearchTask } from "./state.ts";
+
+function checkConstraints(text: string, context: z.RefinementCtx): void {
+  if (text.trim() === "") return;
+  try {
+    parseConstraints(text);
+  } catch (error) {
+    if (!(error instanceof ConstraintParseError)) throw error;
+    context.addIssue({ code: "custom", message: error.message });
+  }
+}
 
 /**
  * Settings of a search with their defaults, so that a run started with
  * only some of them set (from LangGraph Studio, say) gets the rest.
  */
 export const SearchTaskSchema = z.object({
-  space: z.string().default("nb201").describe("Search space name"),
+  space: z.enum(SPACE_NAMES).default("nb201").describe("Search space name"),
   objective: z
     .string()
+    .min(1)
+    .max(2_000)
     .default("maximize the validation accuracy of the network")
     .describe("What the search maximizes, in words, for the prompts"),
   budget: z.number().int().positive().default(100).describe("Evaluations in all"),
@@ -23,6 +37,7 @@ export const SearchTaskSchema = z.object({
   maxRounds: z.number().int().positive().nullable().default(null).describe("Round cap"),
   constraints: z
     .string()
+    .superRefine(checkConstraints)
     .default("")
     .describe("Constraints such as flops<=100,params<=1.0 (MFLOPs, M params, ms)"),
   maxGeneratorRetries: z

@@ -19,6 +19,15 @@ import { rankRecords } from "./statistics.ts";
 /** Longest proposal text kept in a rejection record. */
 const PROPOSAL_CHARS = 200;
 
+/**
+ * Consecutive rounds in which every evaluation failed after which the
+ * search stops, because the evaluator has most likely stopped working.
+ */
+export const FAILED_ROUNDS_TO_STOP = 3;
+
+/** Start of the stop reason written when the evaluator keeps failing. */
+export const EVALUATOR_FAILING = "evaluator failing";
+
 /** Progress event written to the custom stream after every round. */
 export interface RoundEvent {
   type: "round";
@@ -79,7 +88,9 @@ function screenProposals(
       continue;
     }
     const repairs = [...parsed.repairs];
-    if (!schemaCheck.success) repairs.unshift("not in the requested output form");
+    // The space's own JSON form (what the offline policy writes) needs no note.
+    const canonical = JSON.stringify(proposal) === JSON.stringify(space.toJSON(parsed.arch));
+    if (!schemaCheck.success && !canonical) repairs.unshift("not in the requested output form");
 
     const key = space.key(parsed.arch);
     if (visited.has(key)) {
@@ -205,6 +216,10 @@ function recordResults(
     stopReason = `budget spent: ${evaluated} evaluations`;
   } else if (task.maxRounds !== null && state.round >= task.maxRounds) {
     stopReason = `round cap reached: ${state.round} rounds`;
+  } else if (countFailedRounds(state.history, records) >= FAILED_ROUNDS_TO_STOP) {
+    stopReason =
+      `${EVALUATOR_FAILING}: every evaluation failed in the last ${FAILED_ROUNDS_TO_STOP} rounds ` +
+      `(last error: ${records.at(-1)?.error})`;
   }
 
   const event: RoundEvent = {
@@ -228,6 +243,28 @@ function recordResults(
     messages: state.messages.map((m) => new RemoveMessage({ id: m.id! })),
     route: stopReason ? "__end__" : "navigator",
   };
+}
+
+/**
+ * Counts the latest rounds, this one included, in which every evaluation
+ * failed, stopping at the first round with a success.
+ */
+function countFailedRounds(
+  history: readonly EvaluationRecord[],
+  current: readonly EvaluationRecord[],
+): number {
+  const allFailed = new Map<number, boolean>();
+  for (const record of [...history, ...current]) {
+    const failedSoFar = allFailed.get(record.round) ?? true;
+    allFailed.set(record.round, failedSoFar && record.error !== undefined);
+  }
+  const latestFirst = [...allFailed.entries()].sort((a, b) => b[0] - a[0]);
+  let count = 0;
+  for (const [, failed] of latestFirst) {
+    if (!failed) break;
+    count++;
+  }
+  return count;
 }
 
 /** Reads the tool's artifact, matching results to candidates by key. */
