@@ -84,6 +84,14 @@ const candidateSchema = z
   })
   .describe("One NAS-Bench-201 cell");
 
+/** Field names under which a model may write the cell, "arch" first. */
+const CELL_FIELDS = ["arch", "arch_str", "cell", "architecture", "genotype"] as const;
+
+/** Returns the first own field of `input` that holds a cell, if any. */
+function cellField(input: object): (typeof CELL_FIELDS)[number] | undefined {
+  return CELL_FIELDS.find((name) => Object.hasOwn(input, name));
+}
+
 /** Splits a cell string into its six operation names and source nodes. */
 function splitCellString(text: string): ParseResult<string[]> {
   const trimmed = text.trim();
@@ -296,13 +304,15 @@ export function createNb201Space(
           };
         }
       }
-    } else if (input && typeof input === "object" && "arch" in input) {
-      const inner = parse((input as { arch: unknown }).arch);
+    } else if (input && typeof input === "object" && cellField(input) !== undefined) {
+      const field = cellField(input)!;
+      const inner = parse((input as Record<string, unknown>)[field]);
       if (!inner.ok) return inner;
+      const renamed = field === "arch" ? [] : [`field "${field}" read as arch`];
       const ignored = Object.keys(input)
-        .filter((name) => name !== "arch")
+        .filter((name) => name !== field)
         .map((name) => `ignored unknown field "${truncate(name, 40)}"`);
-      return { ...inner, repairs: [...ignored, ...inner.repairs] };
+      return { ...inner, repairs: [...renamed, ...ignored, ...inner.repairs] };
     } else {
       return {
         ok: false,
