@@ -168,23 +168,16 @@ for (const size of SIZES) {
     checkCost,
   });
 
-  const repairedKeys = new Set<string>();
   const proposalCosts: Cost[] = [];
   let inWindow = 0;
   for (const proposal of fixture.proposals) {
     const structural = space.structuralCost(proposal);
-    if (structural.ok) {
-      proposalCosts.push(structural.cost);
-      if (checkCost(structural.cost) === null) inWindow++;
-    }
-    const parsed = space.parse(proposal);
-    const schemaMismatch = !space.candidateSchema.safeParse(proposal).success;
-    if (parsed.ok && (parsed.repairs.length > 0 || schemaMismatch)) {
-      repairedKeys.add(space.key(parsed.arch));
-    }
+    if (!structural.ok) continue;
+    proposalCosts.push(structural.cost);
+    if (checkCost(structural.cost) === null) inWindow++;
   }
   const fromGenerator = outcome.history.filter((record) => record.source === "generator");
-  const repaired = fromGenerator.filter((record) => repairedKeys.has(record.key)).length;
+  const repaired = fromGenerator.filter((record) => (record.repairs?.length ?? 0) > 0).length;
   const filled = outcome.history.filter((record) => record.source === "fallback mutation").length;
   const outside = outcome.history.filter((record) => checkCost(costOfRecord(record)) !== null);
   if (outside.length > 0) {
