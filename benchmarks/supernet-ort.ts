@@ -4,10 +4,10 @@
  * contract's batch size and the same threads:
  *
  * - subnet cost: one pass through the supernet (architecture as input)
- *   against one pass through the same subnet exported on its own; the two
- *   are timed in alternation so that load from other processes hits both;
+ *   against one pass through the same subnet exported on its own. The two
+ *   are timed in alternation, so load from other processes hits both.
  * - throughput: the supernet's images per second against PyTorch's, read
- *   from the JSON that benchmarks/supernet-torch.py writes;
+ *   from the JSON that benchmarks/supernet-torch.py writes.
  * - the evaluator's own wall time per evaluation, which adds the top-1 and
  *   top-5 counting to the runs.
  *

@@ -31,7 +31,7 @@ try {
   const loadMs = performance.now() - loadStarted;
   console.log(`[${device}] provider: ${evaluator.providerReport.provider}`);
   for (const attempt of evaluator.providerReport.attempts) {
-    console.log(`[${device}]   ${attempt.provider}: ${attempt.ok ? "ok" : "skipped"} (${attempt.reason})`);
+    console.log(`[${device}]   ${attempt.provider}: ${attempt.ok ? "ok" : "not used"} (${attempt.reason})`);
   }
   console.log(`[${device}] session and data loaded in ${loadMs.toFixed(0)} ms`);
   // The first run includes kernel setup on GPU providers, so it is timed apart.

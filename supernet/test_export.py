@@ -5,7 +5,7 @@ Run from the repository root with Debian's interpreter:
     /usr/bin/python3 -m unittest discover -s supernet -p "test_*.py"
 
 Skipped where torch or onnx is missing. The comparison of ONNX and torch
-outputs needs the onnxruntime Python package and is skipped without it;
+outputs needs the onnxruntime Python package and is skipped without it.
 test/onnx-supernet.test.ts checks the same agreement through
 onnxruntime-node on the bundled model.
 """

@@ -242,6 +242,15 @@ export class OnnxSupernetEvaluator implements Evaluator {
         );
         const output = await this.session.run({ images, arch });
         const logits = output.logits.data as Float32Array;
+        if (logits.length !== count * classes) {
+          return {
+            key: request.key,
+            ok: false,
+            error:
+              `"logits" has shape [${output.logits.dims.join(", ")}]; ` +
+              `expected [${count}, ${classes}]`,
+          };
+        }
         for (let i = 0; i < count; i++) {
           const row = logits.subarray(i * classes, (i + 1) * classes);
           const rank = rankOfLabel(row, this.labels[start + i]);
@@ -280,7 +289,8 @@ export class OnnxSupernetEvaluator implements Evaluator {
 
 /**
  * Returns how many classes score strictly higher than the label, or -1 when
- * a logit is not finite. Rank 0 is a top-1 hit.
+ * a logit is not finite. Rank 0 is a top-1 hit, so a tie with the label
+ * counts as a hit.
  */
 function rankOfLabel(row: Float32Array, label: number): number {
   const target = row[label];
@@ -607,8 +617,9 @@ function missingProviderDependency(provider: string): string | undefined {
     const library = join(binDir, "libonnxruntime_providers_cuda.so");
     if (!existsSync(library)) {
       return (
-        `${library} not installed; reinstall onnxruntime-node with ` +
-        `ONNXRUNTIME_NODE_INSTALL=cuda12 (downloads the CUDA 12 provider)`
+        `${library} not found. Install the CUDA 12 provider with ` +
+        `"npm install onnxruntime-node --onnxruntime-node-install-cuda=v12", ` +
+        `which downloads it from NuGet`
       );
     }
   }
