@@ -116,7 +116,7 @@ function checkOptions(options: OfaEvolutionOptions) {
  * with probability `mutateProb` (the resolution with
  * `resolutionMutateProb`), and the rest take each gene from one of two
  * random parents. Every random sample, mutation and crossover is drawn
- * again until it meets the constraints, at most `maxAttempts` times; a
+ * again until it meets the constraints, at most `maxAttempts` times. A
  * child whose draws all miss copies its first parent.
  *
  * Individuals keep the values of genes their architecture does not use,
