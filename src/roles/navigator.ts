@@ -161,9 +161,9 @@ export async function runNavigator(
   }
 }
 
-/** Error text for the history: at most 300 characters, with secrets redacted. */
+/** Error text for the history: one line of at most 300 characters, with secrets redacted. */
 export function errorText(error: unknown): string {
   const raw = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const text = redactSecrets(raw);
+  const text = redactSecrets(raw).replace(/\s+/g, " ").trim();
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
