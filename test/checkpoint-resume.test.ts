@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
+import { MemorySaver } from "@langchain/langgraph";
 import { main } from "../src/cli/main.ts";
+import { CachedEvaluator } from "../src/evaluators/cache.ts";
+import { TableEvaluator } from "../src/evaluators/table.ts";
+import type { SearchTask } from "../src/graph/state.ts";
+import { runSearch } from "../src/search/run.ts";
+import { createNb201Space } from "../src/spaces/nb201.ts";
 import { NB201_CSV, nb201Skip } from "./helpers/data.ts";
 import { postgresSkip, startTestPostgres, type TestPostgres } from "./helpers/postgres.ts";
 
@@ -262,6 +268,82 @@ describe("sqlite checkpoints", { skip: nb201Skip }, () => {
     const settings = readFileSync(join(outDir, "search.json"), "utf8");
     assert.ok(!settings.includes(key), "search.json contains the API key");
     assert.equal(JSON.parse(settings).options.llm, "openai:test-model");
+  });
+});
+
+/**
+ * Memory checkpointer whose checkpoint saves never finish after the first
+ * `savesBeforeStall`, as if the process died there. The writes of the
+ * step's finished tasks are saved before that, so a resume has to apply
+ * them instead of running the tasks again.
+ */
+class StallingSaver extends MemorySaver {
+  saves = 0;
+  /** Resolves when the first save stalls. */
+  readonly stalled: Promise<void>;
+  private markStalled!: () => void;
+
+  constructor(public savesBeforeStall: number) {
+    super();
+    this.stalled = new Promise((resolve) => (this.markStalled = resolve));
+  }
+
+  override async put(...args: Parameters<MemorySaver["put"]>) {
+    if (this.saves++ >= this.savesBeforeStall) {
+      this.markStalled();
+      return new Promise<never>(() => {});
+    }
+    return super.put(...args);
+  }
+}
+
+describe("resume at every step", { skip: nb201Skip }, () => {
+  const space = createNb201Space();
+  const task: SearchTask = {
+    space: "nb201",
+    objective: "maximize cifar10_test_acc of the network",
+    budget: 40,
+    candidatesPerRound: CANDIDATES,
+    target: null,
+    maxRounds: null,
+    constraints: "",
+    maxGeneratorRetries: 2,
+    seed: SEED,
+  };
+  let table: TableEvaluator;
+  let expected: unknown[];
+
+  before(async () => {
+    table = await TableEvaluator.load({ path: NB201_CSV, metric: "cifar10_test_acc" });
+    const reference = await runSearch({ strategy: "collm", space, evaluator: table, task });
+    expected = reference.history.map((record) => record.arch);
+  });
+
+  test("stalled saves resume to the same history", async () => {
+    // Four rounds save about 30 checkpoints; stall before each of them.
+    let resumes = 0;
+    for (let saves = 1; saves <= 40; saves++) {
+      const saver = new StallingSaver(saves);
+      const threadId = `stall-${saves}`;
+      const options = {
+        strategy: "collm" as const,
+        space,
+        evaluator: new CachedEvaluator(table),
+        task,
+        checkpointer: saver,
+        threadId,
+      };
+      const stalled = runSearch(options).then(() => "finished");
+      const settled = await Promise.race([stalled, saver.stalled.then(() => "stalled")]);
+      if (settled === "finished") break;
+
+      saver.savesBeforeStall = Infinity;
+      const resumed = await runSearch({ ...options, resume: true });
+      const archs = resumed.history.map((record) => record.arch);
+      assert.deepEqual(archs, expected, `stalled after ${saves} saves`);
+      resumes++;
+    }
+    assert.ok(resumes >= 20, `only ${resumes} stalls before the search finished`);
   });
 });
 

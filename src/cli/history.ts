@@ -83,7 +83,7 @@ async function readCheckpointHistory(search: LocatedSearch): Promise<SearchHisto
     let status: string;
     if (review) {
       status = `waiting for the review of round ${review.round}; continue with collm-nas resume`;
-    } else if (snapshot.next.length === 0) {
+    } else if (snapshot.tasks.length === 0) {
       status = `finished: ${state.stopReason ?? "stopped"}`;
     } else {
       status = "not finished; continue with collm-nas resume";

@@ -52,9 +52,12 @@ export async function runCollmGraph(options: SearchOptions): Promise<SearchOutco
     const snapshot = await graph.getState(config);
     const state = snapshot.values as Partial<SearchStateType>;
     const waiting = pendingReview(snapshot) !== null;
+    // `next` leaves out tasks whose writes were saved before the run
+    // stopped, but LangGraph still has to apply those writes, so a thread
+    // with any task left is unfinished.
     if (waiting) {
       input = undefined;
-    } else if (snapshot.next.length > 0) {
+    } else if (snapshot.tasks.length > 0) {
       input = null;
     } else if (state.stopReason) {
       return toOutcome(state as SearchStateType, "stopped");
