@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import {
   describeLocation,
@@ -127,6 +127,18 @@ function checkpointSpec(spec: string, location: CheckpointLocation): string {
   if (location.kind === "postgres") return redactUrl(location.url);
   if (location.kind === "sqlite") return spec === "sqlite" ? spec : location.path;
   return "none";
+}
+
+/**
+ * Writes the result so far atomically (a temporary file renamed over the
+ * target). It writes synchronously: a search on a benchmark table runs
+ * its steps as one chain of promise callbacks, which would hold back the
+ * callbacks of an asynchronous write until the search ends.
+ */
+export function writePartialResult(path: string, result: unknown): void {
+  const temporary = join(dirname(path), `.result-${process.pid}.tmp`);
+  writeFileSync(temporary, `${JSON.stringify(result, null, 2)}\n`);
+  renameSync(temporary, path);
 }
 
 /**

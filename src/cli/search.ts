@@ -18,7 +18,12 @@ import type { SearchSpace } from "../spaces/types.ts";
 import { UsageError } from "./errors.ts";
 import { createProgressReporter } from "./progress.ts";
 import { createReviewPrompt } from "./review-prompt.ts";
-import { openSearchSession, type ResumeTarget, type SearchSession } from "./search-session.ts";
+import {
+  openSearchSession,
+  writePartialResult,
+  type ResumeTarget,
+  type SearchSession,
+} from "./search-session.ts";
 import { parseSearchArgs, SEARCH_HELP, type SearchArgs } from "./search-options.ts";
 
 /** Output streams of a command, so tests can capture them. */
@@ -146,10 +151,7 @@ export async function runParsedSearch(
       : undefined,
     onProgress: progress?.update,
     onRound: (partial) =>
-      writeFileAtomic(
-        resultPath,
-        `${JSON.stringify(toResult(partial, (Date.now() - started) / 1000), null, 2)}\n`,
-      ),
+      writePartialResult(resultPath, toResult(partial, (Date.now() - started) / 1000)),
   }).finally(async () => {
     progress?.finish();
     await session.close();
