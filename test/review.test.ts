@@ -186,7 +186,7 @@ describe("review node", { skip: nb201Skip }, () => {
   });
 });
 
-/** Runs the CLI with scripted standard input; a null answer ends the input. */
+/** Runs the CLI with scripted lines of standard input, where null is its end. */
 async function runCli(args: string[], answers: (string | null)[] = []) {
   let stdout = "";
   let stderr = "";
@@ -243,10 +243,10 @@ describe("cli review", { skip: nb201Skip }, () => {
     assert.match(stdout, /^Round 2 {2}evaluations 10 {2}best \d+\.\d\d% {2}evaluated 0 {2}rejected 0$/m);
   });
 
-  test("unknown answer asks again", async () => {
+  test("invalid choice prompts again", async () => {
     const { code, stderr, prompts } = await runCli(reviewArgs(tempDir(), ["--quiet"]), ["maybe", "s"]);
     assert.equal(code, 0, stderr);
-    assert.match(stderr, /unknown answer "maybe"; type a \(approve\), e \(edit\) or s \(stop\)/);
+    assert.match(stderr, /invalid choice "maybe"; type a \(approve\), e \(edit\) or s \(stop\)/);
     assert.equal(prompts.length, 2);
   });
 

@@ -130,9 +130,10 @@ function formatHistory(history: SearchHistory, full: boolean): string {
       : round.strategy.author;
     lines.push(`  Strategy (${author}):`);
     const text = round.strategy.strategy.split("\n");
-    const shown = full ? text : text.filter((line) => line.trim() !== "").slice(0, STRATEGY_LINES);
-    for (const line of shown) lines.push(`    ${line}`);
-    const hidden = text.filter((line) => line.trim() !== "").length - shown.length;
+    const nonBlank = text.filter((line) => line.trim() !== "");
+    const printed = full ? text : nonBlank.slice(0, STRATEGY_LINES);
+    for (const line of printed) lines.push(`    ${line}`);
+    const hidden = nonBlank.length - printed.length;
     if (!full && hidden > 0) {
       lines.push(`    ... ${hidden} more lines (--full prints them)`);
     }

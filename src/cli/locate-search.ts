@@ -14,7 +14,7 @@ import {
   type SearchSettingsFile,
 } from "./search-session.ts";
 
-/** How `resume` and `history` name a search. */
+/** Options of `resume` and `history` that name a search. */
 export interface SearchReference {
   out?: string;
   thread?: string;

@@ -13,7 +13,7 @@ export class ReviewInputClosedError extends Error {
 export interface ReviewPromptOptions {
   /** Editor command for an edit; used only when `io.isTTY` is set. */
   editor?: string;
-  /** Run directory, named in the message that says how to resume. */
+  /** Run folder, named in the resume command printed when input ends. */
   outDir: string;
 }
 
@@ -25,7 +25,7 @@ const PASTE_END = ".";
  * reads approve, edit or stop from standard input. An edit opens the
  * editor on a terminal, else reads a pasted strategy. Throws
  * `ReviewInputClosedError` when standard input ends, which leaves the
- * thread waiting at the review, so `collm-nas resume` asks again.
+ * thread waiting at the review, so `collm-nas resume` prompts for it again.
  */
 export function createReviewPrompt(
   io: CommandIO,
@@ -50,13 +50,13 @@ export function createReviewPrompt(
     io.stderr(`\nStrategy for round ${request.round} (${request.author}):\n`);
     io.stderr(`${indent(request.strategy)}\n`);
     for (;;) {
-      const answer = (await read("Approve, edit or stop? [A/e/s] ", request.round))
+      const choice = (await read("Approve, edit or stop? [A/e/s] ", request.round))
         .trim()
         .toLowerCase();
-      if (answer === "" || answer === "a" || answer === "approve") return { action: "approve" };
-      if (answer === "s" || answer === "stop") return { action: "stop" };
-      if (answer !== "e" && answer !== "edit") {
-        io.stderr(`unknown answer "${answer}"; type a (approve), e (edit) or s (stop)\n`);
+      if (choice === "" || choice === "a" || choice === "approve") return { action: "approve" };
+      if (choice === "s" || choice === "stop") return { action: "stop" };
+      if (choice !== "e" && choice !== "edit") {
+        io.stderr(`invalid choice "${choice}"; type a (approve), e (edit) or s (stop)\n`);
         continue;
       }
 

@@ -19,7 +19,7 @@ export const SETTINGS_FILE = "search.json";
 
 /**
  * The settings file DIR/search.json, written when a search starts. It
- * holds what a resume needs to rebuild the same search: the search
+ * contains what a resume needs to rebuild the same search: the search
  * options (never an API key, which comes from the environment), where the
  * checkpoints are and the thread id.
  */
@@ -120,7 +120,7 @@ function settingsFile(
 }
 
 /**
- * The `--checkpoint` value that names a location again, without a
+ * Returns the `--checkpoint` value that names a location again, without a
  * password. The default stays "sqlite", so it follows a moved run folder.
  */
 function checkpointSpec(spec: string, location: CheckpointLocation): string {

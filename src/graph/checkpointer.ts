@@ -14,7 +14,7 @@ import Database from "better-sqlite3";
 /** File name of the default SQLite checkpointer inside a run directory. */
 export const SQLITE_FILE = "checkpoints.sqlite";
 
-/** Where a search's checkpoints are saved. */
+/** Location of a search's checkpoints. */
 export type CheckpointLocation =
   | { kind: "none" }
   | { kind: "sqlite"; path: string }
@@ -112,7 +112,7 @@ export async function openCheckpointer(
 /**
  * SQLite checkpointer that keeps only the newest checkpoint of each thread
  * and its parent, with their pending writes. That is all a resume reads,
- * and the search state holds the whole history, but `getStateHistory`
+ * and the search state contains the whole history, but `getStateHistory`
  * lists only these two checkpoints.
  *
  * NOTE: `SqliteSaver` stores the full state in every checkpoint, about six
@@ -147,7 +147,7 @@ class PrunedSqliteSaver extends SqliteSaver {
   }
 }
 
-/** A checkpointer that cannot be opened or has no checkpoint for a thread. */
+/** A checkpointer that cannot be opened, such as an unreachable PostgreSQL server. */
 export class CheckpointerError extends Error {
   override name = "CheckpointerError";
 }

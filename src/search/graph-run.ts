@@ -14,8 +14,8 @@ type GraphInput = Record<string, unknown> | Command | null;
 /**
  * Runs the CoLLM-NAS graph. With a checkpointer and a thread id, every step
  * is saved, `resume` continues the thread from its last checkpoint, and
- * each review interrupt is answered by `options.review` and resumed with
- * `Command({ resume })`.
+ * `options.review` decides each review interrupt, which is then resumed
+ * with `Command({ resume })`.
  */
 export async function runCollmGraph(options: SearchOptions): Promise<SearchOutcome> {
   const { checkpointer, threadId, task } = options;

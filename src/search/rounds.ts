@@ -1,6 +1,6 @@
 import type { RoundStrategy } from "../graph/state.ts";
 
-/** What a round summary reads from a search state or a result file. */
+/** Fields that a round summary reads from a search state or a result file. */
 export interface RoundsSource {
   history: readonly { round: number; metrics: { accuracy?: number }; error?: string }[];
   strategies: readonly RoundStrategy[];
