@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { ParseResult } from "../spaces/types.ts";
@@ -127,6 +127,9 @@ export class OnnxPredictorEvaluator<A = unknown> implements Evaluator {
         `cannot read ONNX model ${modelPath}: ${(error as Error).message}`,
       );
     }
+    if ((await stat(modelPath)).isDirectory()) {
+      throw new EvaluatorInputError(`ONNX model ${modelPath} is a directory; pass an .onnx file`);
+    }
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, {
@@ -134,7 +137,8 @@ export class OnnxPredictorEvaluator<A = unknown> implements Evaluator {
       });
     } catch (error) {
       throw new EvaluatorInputError(
-        `failed to load ONNX model ${modelPath}: ${(error as Error).message}`,
+        `failed to load ONNX model ${modelPath}, which may not be an ONNX file: ` +
+          (error as Error).message,
       );
     }
     try {

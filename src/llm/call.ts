@@ -4,6 +4,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { getEncoding, type Tiktoken } from "js-tiktoken";
 import { z } from "zod";
 import type { RoleUsage } from "../graph/state.ts";
+import { redactSecrets } from "../util/redact.ts";
 import { extractJsonDetailed } from "./extract-json.ts";
 
 /**
@@ -152,10 +153,12 @@ export function readProposals(message: AIMessage): {
   const call = message.tool_calls?.[0];
   let value: unknown;
   if (call && call.name === GENERATOR_OUTPUT_NAME) {
-    value = call.args;
+    // Round-tripped through JSON so that a secret echoed into the arguments
+    // is redacted before the proposals reach the state and its checkpoints.
+    value = JSON.parse(redactSecrets(JSON.stringify(call.args)));
   } else {
     if (call) notes.push(`reply called the unknown tool "${call.name.slice(0, 40)}"; the call was ignored`);
-    let text = contentText(message);
+    let text = redactSecrets(contentText(message));
     if (text.length > MAX_REPLY_CHARS) {
       notes.push(`reply has ${text.length} characters; read the first ${MAX_REPLY_CHARS}`);
       text = text.slice(0, MAX_REPLY_CHARS);

@@ -1,5 +1,6 @@
 import type { AIMessage } from "@langchain/core/messages";
 import { contentText } from "../llm/call.ts";
+import { redactSecrets } from "../util/redact.ts";
 
 /**
  * Longest strategy kept. The strategy goes into every Generator prompt and
@@ -27,14 +28,15 @@ export class UnusableStrategyError extends Error {
  *
  * @throws UnusableStrategyError for an empty reply or a refusal (marked by
  *   the API's `refusal` field, or a short reply that opens like one)
- * @returns the trimmed text, cut to `MAX_STRATEGY_CHARS` with a marker
+ * @returns the trimmed text with secrets redacted, cut to
+ *   `MAX_STRATEGY_CHARS` with a marker
  */
 export function readStrategy(reply: AIMessage): string {
   const refusal = reply.additional_kwargs?.refusal;
   if (typeof refusal === "string" && refusal.trim() !== "") {
     throw new UnusableStrategyError(`the Navigator refused: ${refusal.trim().slice(0, 200)}`);
   }
-  const strategy = contentText(reply).trim();
+  const strategy = redactSecrets(contentText(reply)).trim();
   if (strategy.length === 0) {
     throw new UnusableStrategyError("the Navigator returned an empty strategy");
   }
