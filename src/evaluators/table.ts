@@ -160,7 +160,13 @@ async function readTableFile(path: string): Promise<string> {
   let info;
   try {
     info = await stat(path);
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "ENOTDIR") {
+      throw new EvaluatorInputError(
+        `benchmark table ${path} cannot be accessed (${code ?? error}); check the permissions of its directories`,
+      );
+    }
     throw new EvaluatorInputError(
       `benchmark table ${path} not found; pass an existing CSV file with --benchmark`,
     );
