@@ -95,8 +95,12 @@ describe("input files", () => {
     mkdirSync(file("a-directory"));
     writeFileSync(file("empty.csv"), "");
     writeFileSync(file("missing-columns.csv"), "arch_str,score\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,1\n");
-    const header = readFileSync(NB201_CSV, "utf8").split("\n", 1)[0];
-    const cells = header.split(",").map((name) => (name === "arch_str" ? "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|" : "1"));
+    const header = nb201Skip
+      ? "arch_str,cifar10_test_acc"
+      : readFileSync(NB201_CSV, "utf8").split("\n", 1)[0];
+    const cells: string[] = header
+      .split(",")
+      .map((name) => (name === "arch_str" ? "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|" : "1"));
     cells[header.split(",").indexOf("cifar10_test_acc")] = "ninety";
     writeFileSync(file("non-numeric.csv"), `${header}\n${cells.join(",")}\n`);
     writeFileSync(file("not-onnx.onnx"), "this is not a protobuf\n");
