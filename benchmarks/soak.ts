@@ -6,7 +6,10 @@
  * The run must spend its budget; it prints the wall time and the memory
  * (RSS and V8 heap) at the start and the end.
  *
- * Usage: node --expose-gc --import tsx benchmarks/soak.ts [TABLE.csv] [--seed S]
+ * Usage: node --expose-gc --import tsx benchmarks/soak.ts TABLE.csv [--seed S]
+ *
+ * TABLE.csv is the NAS-Bench-201 table with the arch_str and
+ * cifar10_test_acc columns.
  */
 import { cpus, totalmem } from "node:os";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
@@ -25,9 +28,11 @@ import { navigatorStrategy } from "../test/fixtures/llm/replies.ts";
 const args = process.argv.slice(2);
 const seedIndex = args.indexOf("--seed");
 const seed = seedIndex >= 0 ? Number(args[seedIndex + 1]) : 0;
-const tablePath =
-  args.find((arg, i) => !arg.startsWith("--") && i !== seedIndex + 1) ??
-  "../shared/data/nb201/nb201.csv";
+const tablePath = args.find((arg, i) => !arg.startsWith("--") && i !== seedIndex + 1);
+if (tablePath === undefined || !Number.isSafeInteger(seed) || seed < 0) {
+  console.error("usage: node --expose-gc --import tsx benchmarks/soak.ts TABLE.csv [--seed S]");
+  process.exit(2);
+}
 
 const BUDGET = 2_000;
 const PER_ROUND = 10;
