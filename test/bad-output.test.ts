@@ -184,7 +184,7 @@ describe("readStrategy", () => {
     });
     assert.throws(() => readStrategy(reply), {
       name: "UnusableStrategyError",
-      message: "the Navigator refused: I can't help with that.",
+      message: "the Navigator's reply is a refusal: I can't help with that.",
     });
   });
 

@@ -2,7 +2,7 @@ import type { EvaluationRequest, EvaluationResult, Evaluator } from "./types.ts"
 
 /** Options of `GuardedEvaluator`. */
 export interface GuardedEvaluatorOptions {
-  /** Longest time one batch may take, in milliseconds; absent means no limit. */
+  /** Maximum time one batch may take, in milliseconds. Absent means no limit. */
   timeoutMs?: number;
 }
 
@@ -119,7 +119,7 @@ export class GuardedEvaluator implements Evaluator {
   }
 }
 
-/** Checks one result and returns it, or an error result that says what is wrong. */
+/** Checks one result and returns it, or an error result naming the problem. */
 function checkResult(key: string, result: unknown): EvaluationResult {
   if (!result || typeof result !== "object") {
     return { key, ok: false, error: `evaluator returned ${String(result)} instead of a result` };

@@ -48,7 +48,7 @@ export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessa
 
 let encoder: Tiktoken | undefined;
 
-/** Longest text that `countTokens` encodes; longer texts get an estimate. */
+/** Maximum text length that `countTokens` encodes. Longer texts get an estimate. */
 const MAX_ENCODED_CHARS = 100_000;
 
 /**
@@ -132,9 +132,9 @@ function resolveMode(
 }
 
 /**
- * Longest reply text read for JSON. A longer reply is cut to this many
- * characters, so one runaway reply cannot stall the search; 1,000,000 is
- * far above a reply of a few hundred candidates.
+ * Maximum reply length, in characters, read for JSON. A longer reply is cut
+ * to this length, so that one runaway reply cannot stall the search. The
+ * limit is far above a reply of a few hundred candidates.
  */
 export const MAX_REPLY_CHARS = 1_000_000;
 

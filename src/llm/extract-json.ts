@@ -18,8 +18,8 @@ export interface ExtractedJson {
 }
 
 /**
- * Like `extractJson`, and says whether the document was truncated and
- * which syntax repairs made it parse.
+ * Finds JSON like `extractJson`, and also reports whether the document was
+ * truncated and which syntax repairs made it parse.
  */
 export function extractJsonDetailed(text: string): ExtractedJson | undefined {
   const blocks = [...text.matchAll(/```(?:json|JSON|javascript|js)?\s*([\s\S]*?)(?:```|$)/g)]

@@ -15,9 +15,9 @@ export interface ModelSettings {
   timeoutMs: number;
   /**
    * Retries after a failed request, with the backoff of @langchain/core's
-   * AsyncCaller (1.4): about 1-2 s, then doubling, or longer when a 429 response
-   * sets Retry-After of up to 60 s; a 429 without Retry-After, or with a
-   * longer one, is not retried.
+   * AsyncCaller (1.4): about 1-2 s, then doubling. A 429 response with a
+   * Retry-After of up to 60 s waits at least that long. A 429 without
+   * Retry-After, or with a longer one, is not retried.
    */
   maxRetries: number;
 }

@@ -3,13 +3,13 @@ import { contentText } from "../llm/call.ts";
 import { redactSecrets } from "../util/redact.ts";
 
 /**
- * Longest strategy kept. The strategy goes into every Generator prompt and
- * into the Navigator's memory, so a runaway reply is cut to this many
- * characters; a useful strategy is a few thousand.
+ * Maximum strategy length in characters. The strategy goes into every
+ * Generator prompt and into the Navigator's memory, so a runaway reply is
+ * cut to this length. A useful strategy has a few thousand characters.
  */
 export const MAX_STRATEGY_CHARS = 20_000;
 
-/** Longest reply that the refusal check reads as a refusal. */
+/** Maximum length of a reply that the refusal check reads as a refusal. */
 const MAX_REFUSAL_CHARS = 400;
 
 /** Openings of a model's refusal, in English. */
@@ -34,17 +34,17 @@ export class UnusableStrategyError extends Error {
 export function readStrategy(reply: AIMessage): string {
   const refusal = reply.additional_kwargs?.refusal;
   if (typeof refusal === "string" && refusal.trim() !== "") {
-    throw new UnusableStrategyError(`the Navigator refused: ${refusal.trim().slice(0, 200)}`);
+    throw new UnusableStrategyError(`the Navigator's reply is a refusal: ${refusal.trim().slice(0, 200)}`);
   }
   const strategy = redactSecrets(contentText(reply)).trim();
   if (strategy.length === 0) {
     throw new UnusableStrategyError("the Navigator returned an empty strategy");
   }
   // NOTE: a heuristic. A refusal in another language, or a long one, passes
-  // as a strategy; the Generator then gets no guidance from it, and the
+  // as a strategy. The Generator then gets no guidance from it, but the
   // Coordinator still fills the round.
   if (strategy.length <= MAX_REFUSAL_CHARS && REFUSAL_PATTERN.test(strategy)) {
-    throw new UnusableStrategyError(`the Navigator refused: ${strategy.slice(0, 200)}`);
+    throw new UnusableStrategyError(`the Navigator's reply is a refusal: ${strategy.slice(0, 200)}`);
   }
   if (strategy.length > MAX_STRATEGY_CHARS) {
     return `${strategy.slice(0, MAX_STRATEGY_CHARS)}\n[strategy cut at ${MAX_STRATEGY_CHARS} characters]`;

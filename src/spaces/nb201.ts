@@ -87,7 +87,7 @@ const candidateSchema = z
 /** Field names under which a model may write the cell, "arch" first. */
 const CELL_FIELDS = ["arch", "arch_str", "cell", "architecture", "genotype"] as const;
 
-/** Returns the first own field of `input` that holds a cell, if any. */
+/** Returns the first own field of `input` that contains a cell, if any. */
 function cellField(input: object): (typeof CELL_FIELDS)[number] | undefined {
   return CELL_FIELDS.find((name) => Object.hasOwn(input, name));
 }
