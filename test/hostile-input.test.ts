@@ -372,6 +372,10 @@ describe("cli against a hostile LLM server", { skip: nb201Skip }, () => {
     assert.ok(server.requests.every((r) => r.headers.authorization === `Bearer ${SECRET_KEY}`));
   });
 
+  test("fallbacks are reported", () => {
+    assert.match(stderr, /LLM calls that failed and were replaced by the offline policy: navigator 1, generator 0/);
+  });
+
   test("hostile replies were served", () => {
     assert.ok(navigatorCalls >= 2, `${navigatorCalls} navigator calls`);
     assert.ok(generatorCalls >= 1, `${generatorCalls} generator calls`);

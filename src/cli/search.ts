@@ -307,6 +307,13 @@ function describeEnd(
         `generator ${generator.promptTokens}+${generator.completionTokens}`,
     );
   }
+  if (result.fallbacks.length > 0) {
+    const count = (role: string) => result.fallbacks.filter((f) => f.role === role).length;
+    lines.push(
+      `LLM calls that failed and were replaced by the offline policy: navigator ` +
+        `${count("navigator")}, generator ${count("generator")} (see "fallbacks" in ${resultPath})`,
+    );
+  }
   lines.push(`Result: ${resultPath}`);
   return `${lines.join("\n")}\n`;
 }
