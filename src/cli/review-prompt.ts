@@ -94,7 +94,9 @@ function editInEditor(strategy: string, editor: string, io: CommandIO): string |
   try {
     writeFileSync(path, `${strategy}\n`);
     // The editor may be a command with arguments, such as "code --wait".
-    const run = spawnSync(`${editor} "${path}"`, { shell: true, stdio: "inherit" });
+    // It runs without a shell, so no part of the path is interpreted.
+    const [command, ...args] = editor.trim().split(/\s+/);
+    const run = spawnSync(command, [...args, path], { stdio: "inherit" });
     if (run.error || run.status !== 0) {
       const reason = run.error?.message ?? `exit status ${run.status}`;
       io.stderr(`editor "${editor}" failed (${reason}); the round still waits for a decision\n`);
