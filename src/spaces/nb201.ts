@@ -32,13 +32,30 @@ export const NB201_EDGES: readonly (readonly [number, number])[] = [
   [3, 2],
 ];
 
-/** Network size per dataset: input side, classes. */
-const DATASETS: Record<string, { side: number; classes: number }> = {
-  cifar10: { side: 32, classes: 10 },
-  cifar100: { side: 32, classes: 100 },
-  "imagenet16-120": { side: 16, classes: 120 },
-  "fashion-mnist": { side: 28, classes: 10 },
-};
+/**
+ * Size of the network the cells are stacked into: NAS-Bench-201 uses 16
+ * channels, 5 cells per stage and RGB input; smaller supernets change
+ * these.
+ */
+export interface Nb201Network {
+  /** Channels of the first stage; the second and third double them. */
+  channels: number;
+  cellsPerStage: number;
+  /** Image channels: 3 for RGB, 1 for grayscale. */
+  inputChannels: number;
+  /** Input height and width in pixels. */
+  side: number;
+  classes: number;
+}
+
+const BENCHMARK_NETWORK = { channels: 16, cellsPerStage: 5, inputChannels: 3 };
+
+/** The NAS-Bench-201 network per dataset. */
+const DATASETS: Record<string, Nb201Network> = {
+  cifar10: { ...BENCHMARK_NETWORK, side: 32, classes: 10 },
+  cifar100: { ...BENCHMARK_NETWORK, side: 32, classes: 100 },
+  "imagenet16-120": { ...BENCHMARK_NETWORK, side: 16, classes: 120 },
+}
 
 /** Operation aliases that a model may write, mapped to benchmark names. */
 const OP_ALIASES: Record<string, Nb201Op> = {
@@ -54,8 +71,9 @@ const OP_ALIASES: Record<string, Nb201Op> = {
   pool: "avg_pool_3x3",
 };
 
-const DESCRIPTION = `A cell-based space for image classification. The network is a \
-stem convolution, three stages of 5 identical cells (16, 32 and 64 channels) \
+const describeSpace = (n: Nb201Network) => `A cell-based space for image classification. The network is a \
+stem convolution, three stages of ${n.cellsPerStage} identical cells \
+(${n.channels}, ${2 * n.channels} and ${4 * n.channels} channels) \
 joined by residual reduction blocks, then global pooling and a linear \
 classifier. Every cell uses the same architecture.
 
@@ -211,11 +229,14 @@ export function canonicalNb201(arch: Nb201Arch): Nb201Arch {
  * multiply-adds of convolutions and the classifier, counted as the
  * benchmark counts them (pooling and normalization add no FLOPs).
  */
-export function nb201Cost(arch: Nb201Arch, dataset = "cifar10"): Cost {
-  const size = DATASETS[dataset];
+export function nb201Cost(
+  arch: Nb201Arch,
+  network: string | Nb201Network = "cifar10",
+): Cost {
+  const size = typeof network === "string" ? DATASETS[network] : network;
   if (!size) {
     throw new RangeError(
-      `unknown dataset "${dataset}"; expected one of: ${Object.keys(DATASETS).join(", ")}`,
+      `unknown dataset "${network}"; expected one of: ${Object.keys(DATASETS).join(", ")}`,
     );
   }
   const conv = (k: number, cin: number, cout: number, side: number) => ({
@@ -229,8 +250,8 @@ export function nb201Cost(arch: Nb201Arch, dataset = "cifar10"): Cost {
     flops += part.flops;
   };
 
-  add(conv(3, 3, 16, size.side));
-  const channels = [16, 32, 64];
+  add(conv(3, size.inputChannels, size.channels, size.side));
+  const channels = [size.channels, 2 * size.channels, 4 * size.channels];
   let side = size.side;
   channels.forEach((c, stage) => {
     if (stage > 0) {
@@ -241,15 +262,16 @@ export function nb201Cost(arch: Nb201Arch, dataset = "cifar10"): Cost {
       // Shortcut: average pooling, then a 1x1 convolution without norm.
       add({ params: cin * c, flops: cin * c * side * side });
     }
-    for (let cell = 0; cell < 5; cell++) {
+    for (let cell = 0; cell < size.cellsPerStage; cell++) {
       for (const op of arch) {
         if (op === "nor_conv_3x3") add(conv(3, c, c, side));
         if (op === "nor_conv_1x1") add(conv(1, c, c, side));
       }
     }
   });
-  add({ params: 2 * 64, flops: 0 });
-  add({ params: 64 * size.classes + size.classes, flops: 64 * size.classes + size.classes });
+  const last = channels[2];
+  add({ params: 2 * last, flops: 0 });
+  add({ params: last * size.classes + size.classes, flops: last * size.classes + size.classes });
   return { paramsM: params / 1e6, flopsM: flops / 1e6 };
 }
 
@@ -257,20 +279,23 @@ export function nb201Cost(arch: Nb201Arch, dataset = "cifar10"): Cost {
  * Creates the NAS-Bench-201 space.
  *
  * @param options.dataset network size for the cost model (default cifar10)
+ * @param options.network network size for the cost model, in place of a
+ *   dataset's NAS-Bench-201 network (for a smaller supernet)
  * @param options.isomorphicDedup when true (the default), `key` maps cells
  *   that compute the same function to one key, so the search spends no
  *   evaluation on a cell equal to one already seen
  */
 export function createNb201Space(
-  options: SpaceOptions = {},
+  options: SpaceOptions & { network?: Nb201Network } = {},
 ): SearchSpace<Nb201Arch> {
   const dataset = options.dataset ?? "cifar10";
   const isomorphicDedup = options.isomorphicDedup ?? true;
-  if (!DATASETS[dataset]) {
+  if (!options.network && !DATASETS[dataset]) {
     throw new RangeError(
       `unknown dataset "${dataset}"; expected one of: ${Object.keys(DATASETS).join(", ")}`,
     );
   }
+  const network = options.network ?? DATASETS[dataset];
   const genes: Gene[] = NB201_EDGES.map(([to, from]) => ({
     name: `edge ${to}<-${from}`,
     dimension: `edge ${to}<-${from}`,
@@ -332,7 +357,7 @@ export function createNb201Space(
 
   const space: SearchSpace<Nb201Arch> = {
     name: "nb201",
-    description: DESCRIPTION,
+    description: describeSpace(network),
     dimensions: genes.map((gene) => gene.dimension),
     genes,
     candidateSchema,
@@ -357,7 +382,7 @@ export function createNb201Space(
       return out;
     },
     crossover: (a, b, rng) => a.map((op, i) => (rng.next() < 0.5 ? op : b[i])),
-    cost: (arch) => nb201Cost(arch, dataset),
+    cost: (arch) => nb201Cost(arch, network),
   };
   return space;
 }
