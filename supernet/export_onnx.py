@@ -21,6 +21,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import onnx
 import torch
+from onnx import numpy_helper
 from torch import nn
 
 IMAGES = "images"
@@ -233,6 +234,31 @@ def _rename_inputs(nodes: Iterable[onnx.NodeProto], aliases: Dict[str, str]):
                 node.input[i] = aliases[name]
         for subgraph in _subgraphs(node):
             _rename_inputs(subgraph.node, aliases)
+
+
+def load_weights_from_onnx(model: nn.Module, path: str) -> nn.Module:
+    """Load a supernet's weights from its exported ONNX file.
+
+    The export keeps each parameter as an initializer named by its
+    ``state_dict`` key, in the main graph or in the branch that reads it,
+    so the ONNX file alone is enough to rebuild the PyTorch model. Raises
+    KeyError naming a parameter that the file lacks.
+    """
+    found: Dict[str, torch.Tensor] = {}
+    graphs = [onnx.load(path).graph]
+    while graphs:
+        graph = graphs.pop()
+        for tensor in graph.initializer:
+            found[tensor.name] = torch.from_numpy(numpy_helper.to_array(tensor).copy())
+        for node in graph.node:
+            graphs.extend(_subgraphs(node))
+    state = {}
+    for key in model.state_dict():
+        if key not in found:
+            raise KeyError(f"{path} has no initializer {key!r}")
+        state[key] = found[key]
+    model.load_state_dict(state)
+    return model
 
 
 def count_ops(model: onnx.ModelProto) -> Dict[str, int]:

@@ -15,11 +15,10 @@ import os
 import sys
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from export_onnx import export_subnet  # noqa: E402
+from export_onnx import export_subnet, load_weights_from_onnx  # noqa: E402
 from nb201_supernet import OPS, Nb201Supernet, format_arch  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -47,14 +46,13 @@ def load_supernet(bundle):
         meta = json.load(f)
     network = meta["network"]
     model = Nb201Supernet(network["channels"], network["cellsPerStage"], len(meta["classNames"]), 1)
-    state = torch.load(os.path.join(bundle, "supernet.pt"), map_location="cpu")
-    model.load_state_dict(state)
+    load_weights_from_onnx(model, os.path.join(bundle, meta["model"]))
     return model.eval()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--bundle", default=os.path.join(ROOT, "examples", "fmnist-nb201"), help="folder with supernet.pt and meta.json")
+    parser.add_argument("--bundle", default=os.path.join(ROOT, "examples", "fmnist-nb201"), help="folder with supernet.onnx and meta.json")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--random", type=int, default=5, help="number of random subnets")
     parser.add_argument("--seed", type=int, default=7, help="seed of the random subnets")

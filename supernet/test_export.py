@@ -101,6 +101,14 @@ class ExportTest(unittest.TestCase):
         names = [tensor.name for tensor in self.onnx.graph.initializer]
         self.assertFalse([name for name in names if ".e1_0." in name or ".e3_2." in name])
 
+    def test_weights_load_back_from_onnx(self):
+        from export_onnx import load_weights_from_onnx
+        from nb201_supernet import Nb201Supernet
+
+        rebuilt = load_weights_from_onnx(Nb201Supernet(channels=4, cells_per_stage=1), self.path)
+        for key, value in self.model.state_dict().items():
+            self.assertTrue(torch.equal(rebuilt.state_dict()[key], value), key)
+
     def test_saved_file_passes_checker(self):
         onnx.checker.check_model(onnx.load(self.path))
 

@@ -6,7 +6,6 @@ weights of that subnet. The script then writes, for the TypeScript ONNX
 evaluator:
 
 - ``<out>/supernet.onnx``: the supernet with inputs ``images`` and ``arch``;
-- ``<out>/supernet.pt``: the PyTorch state dict, for benchmarks and reuse;
 - ``<out>/{val,test}_{images,labels}.npy.gz``: held-out data as uint8;
 - ``<out>/meta.json``: the contract (normalization, batch size, splits);
 - ``<out>/train_report.json``: training time, losses, subnet accuracies;
@@ -34,7 +33,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from export_onnx import count_ops, export_supernet  # noqa: E402
+from export_onnx import count_ops, export_supernet, load_weights_from_onnx  # noqa: E402
 from nb201_supernet import OPS, Nb201Supernet, arch_tensor, format_arch  # noqa: E402
 
 log = logging.getLogger("train_supernet")
@@ -127,7 +126,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--export-only",
         action="store_true",
-        help="only re-export <out>/supernet.onnx from <out>/supernet.pt",
+        help="only re-export <out>/supernet.onnx with the weights it contains, after a change to the exporter",
     )
     parser.add_argument(
         "--train-limit",
@@ -324,8 +323,7 @@ def main(argv=None):
 
     if args.export_only:
         model = Nb201Supernet(args.channels, args.cells, num_classes=10, in_channels=1)
-        state = torch.load(os.path.join(args.out, "supernet.pt"), map_location="cpu")
-        model.load_state_dict(state)
+        load_weights_from_onnx(model, os.path.join(args.out, "supernet.onnx"))
         write_onnx(model, args)
         return
 
@@ -362,7 +360,6 @@ def main(argv=None):
 
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.fixtures, exist_ok=True)
-    torch.save(model.state_dict(), os.path.join(args.out, "supernet.pt"))
 
     accuracies = {
         name: accuracy_record(model, splits, args.search_size, arch, args.eval_batch)
