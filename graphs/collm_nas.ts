@@ -1,10 +1,14 @@
 /**
  * The CoLLM-NAS graph as served by the LangGraph dev server and Studio
  * (see langgraph.json). Run settings such as the benchmark table and the
- * LLM come from `config.configurable`.
+ * LLM come from the run's configuration (`config.context` or
+ * `config.configurable`, see src/graph/configuration.ts); the input is the
+ * task, and the output the search's results.
  */
 import { createSearchGraph } from "../src/graph/build.ts";
+import { SearchConfigurationSchema } from "../src/graph/configuration.ts";
 import { resolveConfiguredRuntime } from "../src/graph/configured-runtime.ts";
+import { SearchInputSchema, SearchOutputSchema } from "../src/graph/io-schemas.ts";
 
 /**
  * Every round takes at least five graph steps, so LangGraph's default
@@ -14,6 +18,11 @@ import { resolveConfiguredRuntime } from "../src/graph/configured-runtime.ts";
  */
 const STEP_LIMIT = 1_000_000;
 
-export const graph = createSearchGraph({ runtime: resolveConfiguredRuntime }).withConfig({
-  recursionLimit: STEP_LIMIT,
-});
+export const graph = createSearchGraph({
+  runtime: resolveConfiguredRuntime,
+  schemas: {
+    input: SearchInputSchema,
+    output: SearchOutputSchema,
+    context: SearchConfigurationSchema,
+  },
+}).withConfig({ recursionLimit: STEP_LIMIT });

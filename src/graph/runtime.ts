@@ -3,6 +3,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Evaluator } from "../evaluators/types.ts";
 import type { StructuredOutputMode } from "../llm/call.ts";
 import type { Cost, SearchSpace } from "../spaces/types.ts";
+import type { SearchTask } from "./state.ts";
 
 /**
  * The live objects a search runs with. They are not part of the graph
@@ -24,6 +25,8 @@ export interface SearchRuntime {
   structuredOutput?: StructuredOutputMode;
   /** Navigator exchanges kept verbatim in memory (default 3). */
   memoryExchanges?: number;
+  /** Task fields used where the input's task leaves them out (a served graph's configuration). */
+  taskDefaults?: Partial<SearchTask>;
 }
 
 export type RuntimeResolver = (config: RunnableConfig) => Promise<SearchRuntime>;

@@ -54,18 +54,36 @@ export const SearchTaskSchema = z.object({
 });
 
 /**
- * Fills the defaults of a partial task and validates it. Throws a
- * `RangeError` naming the field and the value when a field is invalid.
+ * Fills the defaults of a partial task and validates it. Fields the task
+ * leaves out come from `defaults` (a run's configuration) when it sets
+ * them, else from `SearchTaskSchema`. Throws a `RangeError` naming the
+ * field and the value when a field is invalid, or when the task names a
+ * space other than the one in `defaults`.
  */
-export function normalizeTask(input: unknown): SearchTask {
-  const result = SearchTaskSchema.safeParse(input ?? {});
+export function normalizeTask(input: unknown, defaults: Partial<SearchTask> = {}): SearchTask {
+  const merged = input === null || input === undefined ? { ...defaults } : withDefaults(input, defaults);
+  const result = SearchTaskSchema.safeParse(merged);
   if (!result.success) {
     const issue = result.error.issues[0];
     const field = issue.path.join(".");
     const given = field
-      ? JSON.stringify((input as Record<string, unknown>)?.[field])
-      : JSON.stringify(input);
+      ? JSON.stringify((merged as Record<string, unknown>)?.[field])
+      : JSON.stringify(merged);
     throw new RangeError(`invalid search task field "${field}": ${issue.message} (got ${given})`);
   }
   return result.data;
+}
+
+/** Adds the defaults a task object leaves out; anything else is returned as given. */
+function withDefaults(input: unknown, defaults: Partial<SearchTask>): unknown {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return input;
+  const fields = Object.entries(input).filter(([, value]) => value !== undefined);
+  const task: Record<string, unknown> = Object.fromEntries(fields);
+  if (task.space !== undefined && defaults.space !== undefined && task.space !== defaults.space) {
+    throw new RangeError(
+      `search task space ${JSON.stringify(task.space)} differs from the configured space ` +
+        `"${defaults.space}"; set the space in the run configuration`,
+    );
+  }
+  return { ...defaults, ...task };
 }

@@ -4,6 +4,7 @@ import { renderPrompt } from "../prompts.ts";
 import type { SearchRuntime } from "../graph/runtime.ts";
 import type { SearchStateType, SearchUpdate } from "../graph/state.ts";
 import { addUsage, callGenerator } from "../llm/call.ts";
+import { strategyExcerpt, withRoundMetadata } from "../graph/trace-metadata.ts";
 import { Rng } from "../util/random.ts";
 import { offlineCandidates } from "./offline-policy.ts";
 import { formatArch } from "./format.ts";
@@ -109,7 +110,15 @@ export async function runGenerator(
       messages,
       space.candidateSchema,
       runtime.structuredOutput ?? "auto",
-      { ...config, runName: "generator_llm" },
+      withRoundMetadata(
+        { ...config, runName: "generator_llm" },
+        {
+          round: state.round,
+          candidates: count,
+          evaluations: state.history.length,
+          strategy_excerpt: strategyExcerpt(state.strategy),
+        },
+      ),
     );
     return {
       proposals,

@@ -10,6 +10,7 @@ import type {
   SearchUpdate,
 } from "../graph/state.ts";
 import { addUsage } from "../llm/call.ts";
+import { withRoundMetadata } from "../graph/trace-metadata.ts";
 import { redactSecrets } from "../util/redact.ts";
 import { offlineStrategy } from "./offline-policy.ts";
 import { formatBest, formatRejections, formatResults } from "./format.ts";
@@ -102,14 +103,18 @@ export async function runNavigator(
   runtime: SearchRuntime,
   config: LangGraphRunnableConfig,
 ): Promise<SearchUpdate> {
+  let seeded: SearchUpdate = {};
   if (state.round === 0) {
-    // The first step fills the defaults of a task given only in part.
-    state = { ...state, task: normalizeTask(state.task) };
+    // The first step fills the defaults of a task given only in part and
+    // seeds the random stream from the task.
+    state = { ...state, task: normalizeTask(state.task, runtime.taskDefaults) };
+    seeded = { rngState: state.task.seed };
   }
   const round = state.round + 1;
   const offline = offlineStrategy(runtime.space, state.task, state.history);
   const base: SearchUpdate = {
     task: state.task,
+    ...seeded,
     round,
     guidance: offline.guidance,
     generatorCalls: 0,
@@ -131,10 +136,13 @@ export async function runNavigator(
       ? navigatorMessages(state, runtime, request).slice(0, 2)
       : navigatorMessages(state, runtime, request);
   try {
-    const reply = (await model.invoke(messages, {
-      ...config,
-      runName: "navigator_llm",
-    })) as AIMessage;
+    const reply = (await model.invoke(
+      messages,
+      withRoundMetadata(
+        { ...config, runName: "navigator_llm" },
+        { round, evaluations: state.history.length },
+      ),
+    )) as AIMessage;
     const strategy = readStrategy(reply);
     const keep = runtime.memoryExchanges ?? 3;
     const memory: Exchange[] = [

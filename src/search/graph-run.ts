@@ -2,6 +2,7 @@ import { Command, type StateSnapshot } from "@langchain/langgraph";
 import { createSearchGraph, recursionLimitFor } from "../graph/build.ts";
 import type { ReviewRequest } from "../graph/review.ts";
 import type { SearchStateType } from "../graph/state.ts";
+import { searchTraceConfig } from "../graph/trace-metadata.ts";
 import type { RoundEvent } from "../roles/coordinator.ts";
 import type { SearchOptions, SearchOutcome } from "./run.ts";
 
@@ -44,6 +45,7 @@ export async function runCollmGraph(options: SearchOptions): Promise<SearchOutco
     // behind: PostgreSQL was still saving for seconds after a 0.5 s search.
     durability: "sync" as const,
     signal: options.signal,
+    ...searchTraceConfig(task, "collm"),
   };
 
   // undefined: ask the reviewer first, because the thread waits at an interrupt.
