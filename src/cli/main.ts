@@ -38,6 +38,9 @@ const INPUT_ERRORS = [
   RangeError,
 ];
 
+/** Exit code of a command stopped by Ctrl-C (SIGINT), as shells report it: 128 + 2. */
+export const EXIT_INTERRUPTED = 130;
+
 /** Runs the CLI and returns the exit code. */
 export async function main(argv: readonly string[], io: CommandIO): Promise<number> {
   const [command, ...rest] = argv;
@@ -67,6 +70,10 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
         throw new UsageError(`unknown command "${command}"; expected one of: search, cost, compare, resume, history`);
     }
   } catch (error) {
+    if (io.signal?.aborted) {
+      io.stderr("collm-nas: interrupted\n");
+      return EXIT_INTERRUPTED;
+    }
     if (INPUT_ERRORS.some((type) => error instanceof type)) {
       io.stderr(`collm-nas: ${(error as Error).message}\n`);
       return 2;

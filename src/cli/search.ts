@@ -34,6 +34,8 @@ export interface CommandIO {
   isTTY?: boolean;
   /** Prints a prompt and reads one line of standard input; null at its end. */
   readLine?: (prompt: string) => Promise<string | null>;
+  /** Aborted on Ctrl-C (SIGINT): a collm search stops after its current step. */
+  signal?: AbortSignal;
 }
 
 /** Runs `collm-nas search`. Returns the process exit code. */
@@ -150,6 +152,7 @@ export async function runParsedSearch(
       ? createReviewPrompt(io, { editor: readEnvironment().editor, outDir })
       : undefined,
     onProgress: progress?.update,
+    signal: io.signal,
     onRound: (partial) =>
       writePartialResult(resultPath, toResult(partial, (Date.now() - started) / 1000)),
   }).finally(async () => {

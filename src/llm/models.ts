@@ -1,6 +1,7 @@
 import { ChatOpenAI } from "@langchain/openai";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { createDeadlineFetch } from "./deadline-fetch.ts";
+import { createRedactingFetch } from "./redacting-fetch.ts";
 
 /** Settings of one role's chat model. */
 export interface ModelSettings {
@@ -54,8 +55,9 @@ export function createChatModel(settings: ModelSettings): BaseChatModel {
     maxRetries: settings.maxRetries,
     configuration: {
       ...(settings.baseURL ? { baseURL: settings.baseURL } : {}),
-      // The client's own timeout stops at the response headers.
-      fetch: createDeadlineFetch(settings.timeoutMs),
+      // The client's own timeout stops at the response headers. Secrets a
+      // server echoes are removed before the reply reaches a trace or the state.
+      fetch: createRedactingFetch(createDeadlineFetch(settings.timeoutMs), [settings.apiKey]),
     },
   });
 }
