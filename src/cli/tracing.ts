@@ -1,6 +1,6 @@
 import { awaitAllCallbacks } from "@langchain/core/callbacks/promises";
 
-/** Longest wait for pending traces before the CLI exits without them, in milliseconds. */
+/** Maximum wait for pending traces before the CLI exits without them, in milliseconds. */
 export const TRACE_FLUSH_TIMEOUT_MS = 10_000;
 
 /**

@@ -95,6 +95,9 @@ export function createSearchGraph(options: SearchGraphOptions) {
       // and timers until the search ends. Yielding once per round lets
       // Ctrl-C abort the search.
       await nextMacrotask();
+      // An abort during the yield ends this node's run; a tool run started
+      // after it would appear in the trace as a run of its own.
+      config.signal?.throwIfAborted();
       // The tool run gets the round's metadata; ToolNode adds no run of its own.
       return evaluateNode.invoke(
         state,

@@ -121,7 +121,7 @@ export function readConfiguration(config: RunnableConfig): SearchConfiguration {
   return parsed.data;
 }
 
-/** The task fields a configuration sets, as defaults for a run's task. */
+/** Returns the task fields a configuration sets, as defaults for a run's task. */
 export function taskDefaults(settings: SearchConfiguration): Partial<SearchTask> {
   const defaults: Partial<Record<(typeof taskDefaultFields)[number], unknown>> = {};
   for (const field of taskDefaultFields) defaults[field] = settings[field];

@@ -33,6 +33,9 @@ export function resolveConfiguredRuntime(config: RunnableConfig): Promise<Search
 
 async function buildRuntime(settings: SearchConfiguration): Promise<SearchRuntime> {
   const env = readEnvironment();
+  // TODO: size the cost model by the supernet's network (meta.json
+  // `network`) when a supernet is the evaluator; it now uses the
+  // NAS-Bench-201 network of `dataset`, so FLOPs constraints do not match it.
   const space = createSpace(settings.space, { dataset: settings.dataset });
   const evaluator = await configuredEvaluator(settings, space);
   const model = (spec: string | undefined, temperature: number | undefined) => {

@@ -3,9 +3,9 @@ import { taskDefaultFields } from "./configuration.ts";
 import { SearchTaskSchema } from "./task.ts";
 
 /**
- * A task field without its default, so that a field the input leaves out
- * stays out and the run's configuration can fill it. The description
- * names the default instead.
+ * Makes a task field optional and drops its default, so that a field the
+ * input leaves out stays out and the run's configuration can fill it. The
+ * description names the default instead.
  */
 function optionalTaskField(name: string, field: z.ZodType): z.ZodType {
   const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;

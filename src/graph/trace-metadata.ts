@@ -1,7 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { SearchTask } from "./state.ts";
 
-/** Longest start of a strategy copied into trace metadata, in characters. */
+/** Maximum length of the strategy excerpt in trace metadata, in characters. */
 export const STRATEGY_EXCERPT_CHARS = 200;
 
 /**
@@ -12,7 +12,7 @@ export interface RoundMetadata {
   round: number;
   /** Candidates requested from the Generator, or sent to evaluation. */
   candidates?: number;
-  /** Evaluations before this call. */
+  /** Evaluations finished before this call. */
   evaluations?: number;
   /** Start of the strategy the round follows. */
   strategy_excerpt?: string;
@@ -38,9 +38,9 @@ export function withRoundMetadata<C extends RunnableConfig>(config: C, metadata:
 export const SEARCH_RUN_NAME = "collm_nas";
 
 /**
- * Run name, tags and metadata of a search's root run. LangChain passes
- * tags and metadata on to every child run, so LangSmith can filter a
- * project's runs by space and strategy.
+ * Returns the run name, tags and metadata of a search's root run.
+ * LangChain passes tags and metadata on to every child run, so LangSmith
+ * can filter a project's runs by space and strategy.
  */
 export function searchTraceConfig(
   task: Pick<SearchTask, "space" | "budget" | "candidatesPerRound" | "constraints" | "seed">,
