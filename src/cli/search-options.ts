@@ -21,6 +21,14 @@ Search space and evaluator:
                           architecture (default on)
   --constraint EXPR       e.g. flops<=100,params<=1.0 (MFLOPs, M params, ms)
   --predictor FILE        ONNX accuracy predictor (ofa-mbv3: OFA's encoding)
+  --supernet FILE         ONNX weight-sharing supernet (nb201; default: the
+                          bundled Fashion-MNIST supernet when no --benchmark
+                          or --predictor is given)
+  --data DIR              its data folder with meta.json (default: the
+                          supernet's folder)
+  --device NAME           auto, cpu, cuda or webgpu (default cpu); auto tries
+                          cuda, then webgpu, then cpu
+  --threads N             ONNX Runtime intra-op threads (default: its choice)
   --width 1.0|1.2         ofa-mbv3 width multiplier (default 1.2)
   --latency-table FILE    ofa-mbv3 per-layer latency table (JSON)
   --autoformer-config F   AutoFormer supernet YAML (autoformer-t|s|b)
@@ -129,6 +137,12 @@ const SearchArgs = z.object({
   isomorphic: z.enum(["on", "off"], { message: "--isomorphic must be on or off" }).default("on"),
   constraint: constraintExpression.default(""),
   predictor: path("--predictor").optional(),
+  supernet: path("--supernet").optional(),
+  data: path("--data").optional(),
+  device: z
+    .enum(["auto", "cpu", "cuda", "webgpu"], { message: "--device must be auto, cpu, cuda or webgpu" })
+    .default("cpu"),
+  threads: positiveInt("--threads").optional(),
   width: z.enum(["1.0", "1.2", "1"], { message: "--width must be 1.0 or 1.2" }).transform(Number).optional(),
   "latency-table": path("--latency-table").optional(),
   "autoformer-config": path("--autoformer-config").optional(),

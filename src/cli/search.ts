@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { readEnvironment } from "../config.ts";
 import { CachedEvaluator } from "../evaluators/cache.ts";
@@ -15,6 +16,8 @@ import { runSearch, type SearchOutcome } from "../search/run.ts";
 import { buildCostCheck, createSpaceWithFiles } from "../spaces/registry.ts";
 import { createOnnxPredictorEvaluator, type FeatureEncoder } from "../evaluators/onnx-predictor.ts";
 import type { SearchSpace } from "../spaces/types.ts";
+import type { Nb201Network } from "../spaces/nb201.ts";
+import { OnnxSupernetEvaluator, readSupernetMeta } from "../evaluators/onnx-supernet.ts";
 import { UsageError } from "./errors.ts";
 import { createProgressReporter } from "./progress.ts";
 import { createReviewPrompt } from "./review-prompt.ts";
@@ -61,14 +64,20 @@ export async function runParsedSearch(
   if (args.review && !io.readLine) {
     throw new UsageError("--review needs standard input to read the review decisions");
   }
+  const supernet = await resolveSupernet(args);
   const space = await createSpaceWithFiles(
     args.space,
-    { dataset: args.dataset, isomorphicDedup: args.isomorphic === "on", width: args.width },
+    {
+      dataset: args.dataset,
+      isomorphicDedup: args.isomorphic === "on",
+      width: args.width,
+      network: supernet?.network,
+    },
     { latencyTable: args["latency-table"], autoformerConfig: args["autoformer-config"] },
   );
   const checkCost = buildCostCheck(args.constraint, space);
   const evaluator = new CachedEvaluator(
-    new GuardedEvaluator(await createEvaluator(args, space), {
+    new GuardedEvaluator(await createEvaluator(args, space, supernet), {
       timeoutMs: args["evaluation-timeout"] === undefined ? undefined : args["evaluation-timeout"] * 1000,
     }),
   );
@@ -162,6 +171,9 @@ export async function runParsedSearch(
   const seconds = (Date.now() - started) / 1000;
 
   const result = toResult(outcome, seconds);
+  if (supernet && result.best) {
+    Object.assign(result.best.report, await scoreOnHeldOutSplits(supernet, args, result.best.arch));
+  }
   await writeFileAtomic(resultPath, `${JSON.stringify(result, null, 2)}\n`);
   await writeReports(outDir, result);
   await evaluator.close();
@@ -172,7 +184,97 @@ export async function runParsedSearch(
   return result.stopReason.startsWith(EVALUATOR_FAILING) ? 1 : 0;
 }
 
-async function createEvaluator(args: SearchArgs, space: SearchSpace): Promise<Evaluator> {
+/** The bundled Fashion-MNIST supernet, the default evaluator of nb201. */
+const BUNDLED_SUPERNET = fileURLToPath(
+  new URL("../../examples/fmnist-nb201/supernet.onnx", import.meta.url),
+);
+
+/** A supernet to evaluate with, and the network size its meta.json gives. */
+interface SupernetChoice {
+  modelPath: string;
+  dataDir: string;
+  network?: Nb201Network;
+}
+
+/**
+ * Picks the supernet: --supernet, or the bundled one when nb201 is
+ * searched with no other evaluator. Returns undefined when a table or a
+ * predictor evaluates instead.
+ */
+async function resolveSupernet(args: SearchArgs): Promise<SupernetChoice | undefined> {
+  const other = args.benchmark ?? args.predictor;
+  if (args.supernet === undefined && (other !== undefined || args.space !== "nb201")) {
+    if (args.data !== undefined) {
+      throw new UsageError("--data goes with --supernet (or the bundled supernet)");
+    }
+    return undefined;
+  }
+  if (args.supernet !== undefined && other !== undefined) {
+    throw new UsageError("pass one of --supernet, --benchmark and --predictor, not several");
+  }
+  if (args.space !== "nb201") {
+    throw new UsageError(`--supernet evaluates nb201 cells, not --space ${args.space}`);
+  }
+  const modelPath = resolve(args.supernet ?? BUNDLED_SUPERNET);
+  const dataDir = resolve(args.data ?? dirname(modelPath));
+  const meta = await readSupernetMeta(join(dataDir, "meta.json"));
+  return {
+    modelPath,
+    dataDir,
+    network: meta.network
+      ? {
+          channels: meta.network.channels,
+          cellsPerStage: meta.network.cellsPerStage,
+          inputChannels: 1,
+          side: 28,
+          classes: meta.classNames.length,
+        }
+      : undefined,
+  };
+}
+
+/**
+ * Scores the best subnet on the full validation split and on the test
+ * split, which the search never sees. Returns report-only metrics.
+ */
+async function scoreOnHeldOutSplits(
+  supernet: SupernetChoice,
+  args: SearchArgs,
+  arch: unknown,
+): Promise<Record<string, number>> {
+  const report: Record<string, number> = {};
+  for (const split of ["val", "test"] as const) {
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: supernet.modelPath,
+      dataDir: supernet.dataDir,
+      device: args.device,
+      threads: args.threads,
+      split,
+    });
+    try {
+      const [result] = await evaluator.evaluate([{ key: "best", arch }]);
+      if (result.ok) report[`${split}_accuracy`] = result.accuracy;
+    } finally {
+      await evaluator.close();
+    }
+  }
+  return report;
+}
+
+async function createEvaluator(
+  args: SearchArgs,
+  space: SearchSpace,
+  supernet: SupernetChoice | undefined,
+): Promise<Evaluator> {
+  if (supernet) {
+    return OnnxSupernetEvaluator.create({
+      modelPath: supernet.modelPath,
+      dataDir: supernet.dataDir,
+      device: args.device,
+      threads: args.threads,
+      split: "search",
+    });
+  }
   if (args.predictor) {
     if (args.benchmark) {
       throw new UsageError("pass either --predictor or --benchmark, not both");

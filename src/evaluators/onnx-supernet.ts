@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { z } from "zod";
-import { NB201_EDGES, NB201_OPS } from "../spaces/nb201.ts";
+import { createNb201Space, NB201_EDGES, NB201_OPS } from "../spaces/nb201.ts";
 import { EvaluatorInputError } from "./errors.ts";
 import { readNpy, type NpyArray } from "./npy.ts";
 import type {
@@ -75,7 +75,18 @@ const metaSchema = z.object({
   pixelMean: z.number(),
   pixelStd: z.number().positive(),
   classNames: z.array(z.string()).min(2),
-  splits: z.object({ search: splitSchema, val: splitSchema, test: splitSchema }),
+  splits: z.object({
+    search: splitSchema,
+    val: splitSchema,
+    test: splitSchema,
+  }),
+  /** Size of the network, for the cost model; absent for models that omit it. */
+  network: z
+    .object({
+      channels: z.number().int().positive(),
+      cellsPerStage: z.number().int().positive(),
+    })
+    .optional(),
 });
 
 export type SupernetMeta = z.infer<typeof metaSchema>;
@@ -87,11 +98,17 @@ const ARCH_LENGTH = NB201_EDGES.length;
 /**
  * Converts a request's architecture to six NAS-Bench-201 operation indices
  * in edge order (1<-0), (2<-0), (2<-1), (3<-0), (3<-1), (3<-2). Accepts an
- * array of six indices 0-4 or six operation names.
+ * array of six indices 0-4, six operation names, or the cell string.
  *
  * @returns the indices, or a reason string when the input is invalid
  */
 export function nb201ArchToIndices(arch: unknown): number[] | string {
+  if (typeof arch === "string") {
+    // The cell string |op~0|+|op~0|op~1|+|op~0|op~1|op~2|, the space's JSON form.
+    const parsed = createNb201Space().parse(arch);
+    if (!parsed.ok) return parsed.reason;
+    return parsed.arch.map((op) => NB201_OPS.indexOf(op));
+  }
   if (!Array.isArray(arch)) {
     return `invalid architecture ${JSON.stringify(arch)}; expected an array of 6 operation names or indices`;
   }
@@ -100,12 +117,19 @@ export function nb201ArchToIndices(arch: unknown): number[] | string {
   }
   const indices: number[] = [];
   for (const [edge, op] of arch.entries()) {
-    if (typeof op === "number" && Number.isInteger(op) && op >= 0 && op < NB201_OPS.length) {
+    if (
+      typeof op === "number" &&
+      Number.isInteger(op) &&
+      op >= 0 &&
+      op < NB201_OPS.length
+    ) {
       indices.push(op);
       continue;
     }
     const index =
-      typeof op === "string" ? (NB201_OPS as readonly string[]).indexOf(op) : -1;
+      typeof op === "string"
+        ? (NB201_OPS as readonly string[]).indexOf(op)
+        : -1;
     if (index < 0) {
       return (
         `invalid operation ${JSON.stringify(op)} on edge ${edge}; expected ` +
@@ -162,24 +186,36 @@ export class OnnxSupernetEvaluator implements Evaluator {
    * @throws ContractError for a model or option that breaks the contract
    * @throws ProviderError when an explicitly requested provider fails
    */
-  static async create(options: OnnxSupernetOptions): Promise<OnnxSupernetEvaluator> {
+  static async create(
+    options: OnnxSupernetOptions,
+  ): Promise<OnnxSupernetEvaluator> {
     const split = options.split ?? "search";
     if (!["search", "val", "test"].includes(split)) {
-      throw new RangeError(`invalid split "${split}"; expected search, val or test`);
+      throw new RangeError(
+        `invalid split "${split}"; expected search, val or test`,
+      );
     }
     const device = options.device ?? "auto";
     if (!["auto", "cpu", "cuda", "webgpu"].includes(device)) {
-      throw new RangeError(`invalid device "${device}"; expected auto, cpu, cuda or webgpu`);
+      throw new RangeError(
+        `invalid device "${device}"; expected auto, cpu, cuda or webgpu`,
+      );
     }
     const threads = options.threads;
     if (threads !== undefined && (!Number.isInteger(threads) || threads <= 0)) {
-      throw new RangeError(`invalid threads ${threads}; expected a positive integer`);
+      throw new RangeError(
+        `invalid threads ${threads}; expected a positive integer`,
+      );
     }
     const meta = await readSupernetMeta(join(options.dataDir, "meta.json"));
     const batchSize = options.batchSize ?? meta.batchSize;
     checkBatchSize(meta, split, batchSize, options.batchSize !== undefined);
 
-    const { inputs, labels } = await loadSupernetSplit(options.dataDir, meta, split);
+    const { inputs, labels } = await loadSupernetSplit(
+      options.dataDir,
+      meta,
+      split,
+    );
     const { session, report } = await openSession(
       options.modelPath,
       device,
@@ -210,7 +246,11 @@ export class OnnxSupernetEvaluator implements Evaluator {
     const results: EvaluationResult[] = [];
     for (const request of requests) {
       if (options.signal?.aborted) {
-        results.push({ key: request.key, ok: false, error: "evaluation aborted" });
+        results.push({
+          key: request.key,
+          ok: false,
+          error: "evaluation aborted",
+        });
         continue;
       }
       results.push(await this.evaluateOne(request));
@@ -222,12 +262,18 @@ export class OnnxSupernetEvaluator implements Evaluator {
     await this.session.release();
   }
 
-  private async evaluateOne(request: EvaluationRequest): Promise<EvaluationResult> {
+  private async evaluateOne(
+    request: EvaluationRequest,
+  ): Promise<EvaluationResult> {
     const indices = nb201ArchToIndices(request.arch);
     if (typeof indices === "string") {
       return { key: request.key, ok: false, error: indices };
     }
-    const arch = new ort.Tensor("int64", BigInt64Array.from(indices.map(BigInt)), [ARCH_LENGTH]);
+    const arch = new ort.Tensor(
+      "int64",
+      BigInt64Array.from(indices.map(BigInt)),
+      [ARCH_LENGTH],
+    );
     const classes = this.meta.classNames.length;
     const started = performance.now();
     let correct = 0;
@@ -237,7 +283,10 @@ export class OnnxSupernetEvaluator implements Evaluator {
         const count = Math.min(this.batchSize, this.images - start);
         const images = new ort.Tensor(
           "float32",
-          this.inputs.subarray(start * IMAGE_SIZE, (start + count) * IMAGE_SIZE),
+          this.inputs.subarray(
+            start * IMAGE_SIZE,
+            (start + count) * IMAGE_SIZE,
+          ),
           [count, 1, IMAGE_SIDE, IMAGE_SIDE],
         );
         const output = await this.session.run({ images, arch });
@@ -317,7 +366,9 @@ export async function readSupernetMeta(path: string): Promise<SupernetMeta> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new DataFileError(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new DataFileError(
+      `${path} is not valid JSON: ${(error as Error).message}`,
+    );
   }
   const parsed = metaSchema.safeParse(json);
   if (!parsed.success) {
@@ -336,7 +387,9 @@ function checkBatchSize(
   explicit: boolean,
 ): void {
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    throw new RangeError(`invalid batchSize ${batchSize}; expected a positive integer`);
+    throw new RangeError(
+      `invalid batchSize ${batchSize}; expected a positive integer`,
+    );
   }
   if (meta.normalization !== "batch-statistics") return;
   // Batch statistics make each output depend on the other images in its
@@ -441,7 +494,9 @@ function normalizeImages(
     return out;
   }
   if (images.dtype !== "uint8") {
-    throw new DataFileError(`${path} has dtype ${images.dtype}; expected uint8 or float32`);
+    throw new DataFileError(
+      `${path} has dtype ${images.dtype}; expected uint8 or float32`,
+    );
   }
   // A 256-entry table computed in double precision and rounded once gives
   // the same floats as the Python exporter's table.
@@ -464,7 +519,9 @@ function readLabels(
   path: string,
 ): Int32Array {
   if (labels.dtype === "float32") {
-    throw new DataFileError(`${path} has dtype float32; expected uint8 or int64 labels`);
+    throw new DataFileError(
+      `${path} has dtype float32; expected uint8 or int64 labels`,
+    );
   }
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) {
@@ -488,9 +545,17 @@ function checkModelContract(
   batchSize: number,
 ): void {
   const classes = meta.classNames.length;
-  const inputs = new Map(session.inputMetadata.map((value) => [value.name, value]));
-  const outputs = new Map(session.outputMetadata.map((value) => [value.name, value]));
-  const expected: [string, Map<string, ort.InferenceSession.ValueMetadata>, string][] = [
+  const inputs = new Map(
+    session.inputMetadata.map((value) => [value.name, value]),
+  );
+  const outputs = new Map(
+    session.outputMetadata.map((value) => [value.name, value]),
+  );
+  const expected: [
+    string,
+    Map<string, ort.InferenceSession.ValueMetadata>,
+    string,
+  ][] = [
     ["images", inputs, "input"],
     ["arch", inputs, "input"],
     ["logits", outputs, "output"],
@@ -505,7 +570,9 @@ function checkModelContract(
       );
     }
   }
-  const extra = [...inputs.keys()].filter((name) => name !== "images" && name !== "arch");
+  const extra = [...inputs.keys()].filter(
+    (name) => name !== "images" && name !== "arch",
+  );
   if (extra.length > 0) {
     throw new ContractError(
       `${modelPath} has unexpected inputs ${extra.map((n) => `"${n}"`).join(", ")}; ` +
@@ -513,9 +580,27 @@ function checkModelContract(
     );
   }
 
-  checkTensor(modelPath, inputs.get("images")!, "float32", ["batch", 1, IMAGE_SIDE, IMAGE_SIDE], batchSize);
-  checkTensor(modelPath, inputs.get("arch")!, "int64", [ARCH_LENGTH], batchSize);
-  checkTensor(modelPath, outputs.get("logits")!, "float32", ["batch", classes], batchSize);
+  checkTensor(
+    modelPath,
+    inputs.get("images")!,
+    "float32",
+    ["batch", 1, IMAGE_SIDE, IMAGE_SIDE],
+    batchSize,
+  );
+  checkTensor(
+    modelPath,
+    inputs.get("arch")!,
+    "int64",
+    [ARCH_LENGTH],
+    batchSize,
+  );
+  checkTensor(
+    modelPath,
+    outputs.get("logits")!,
+    "float32",
+    ["batch", classes],
+    batchSize,
+  );
 }
 
 /**
@@ -532,7 +617,9 @@ function checkTensor(
   const name = metadata.name;
   const expectedShape = `[${shape.join(", ")}]`;
   if (!metadata.isTensor) {
-    throw new ContractError(`${modelPath}: "${name}" is not a tensor; expected ${type} ${expectedShape}`);
+    throw new ContractError(
+      `${modelPath}: "${name}" is not a tensor; expected ${type} ${expectedShape}`,
+    );
   }
   if (metadata.type !== type) {
     throw new ContractError(
@@ -543,7 +630,9 @@ function checkTensor(
   const matches =
     actual.length === shape.length &&
     shape.every((dim, i) =>
-      dim === "batch" ? typeof actual[i] === "string" || actual[i] === batchSize : actual[i] === dim,
+      dim === "batch"
+        ? typeof actual[i] === "string" || actual[i] === batchSize
+        : actual[i] === dim,
     );
   if (!matches) {
     const hint =
@@ -599,7 +688,9 @@ async function openSession(
     }
   }
   const reasons = attempts.map((a) => `${a.provider}: ${a.reason}`).join("; ");
-  throw new ProviderError(`no execution provider could run ${modelPath} (${reasons})`);
+  throw new ProviderError(
+    `no execution provider could run ${modelPath} (${reasons})`,
+  );
 }
 
 /**
@@ -609,7 +700,10 @@ async function openSession(
  */
 function missingProviderDependency(provider: string): string | undefined {
   const supported = ort.listSupportedBackends?.() ?? [];
-  if (provider !== "cpu" && !supported.some((backend) => backend.name === provider)) {
+  if (
+    provider !== "cpu" &&
+    !supported.some((backend) => backend.name === provider)
+  ) {
     return `onnxruntime-node ${ort.env.versions.common} has no ${provider} backend on ${process.platform}/${process.arch}`;
   }
   if (provider === "cuda" && process.platform === "linux") {
@@ -623,7 +717,11 @@ function missingProviderDependency(provider: string): string | undefined {
       );
     }
   }
-  if (provider === "webgpu" && process.platform === "linux" && !hasVulkanLoader()) {
+  if (
+    provider === "webgpu" &&
+    process.platform === "linux" &&
+    !hasVulkanLoader()
+  ) {
     return "libvulkan.so.1 not found; WebGPU on Linux needs a Vulkan driver";
   }
   return undefined;

@@ -7,7 +7,7 @@ import {
 } from "./constraints.ts";
 import { loadAutoFormerConfig } from "./autoformer.ts";
 import { createMacroSpace, MACRO_SPACE_NAMES, type MacroSpaceOptions } from "./cost.ts";
-import { createNb201Space } from "./nb201.ts";
+import { createNb201Space, type Nb201Network } from "./nb201.ts";
 import { loadOfaLatencyTable } from "./ofa-mbv3.ts";
 import type { Cost, SearchSpace, SpaceOptions } from "./types.ts";
 
@@ -15,7 +15,7 @@ import type { Cost, SearchSpace, SpaceOptions } from "./types.ts";
 export const SPACE_NAMES = ["nb201", ...MACRO_SPACE_NAMES] as const;
 
 /** Options of every space; each space reads the ones that apply. */
-export type AnySpaceOptions = SpaceOptions & MacroSpaceOptions;
+export type AnySpaceOptions = SpaceOptions & MacroSpaceOptions & { network?: Nb201Network };
 
 /**
  * Creates a search space by name. Throws `RangeError` for an unknown name
@@ -45,7 +45,7 @@ export interface SpaceFiles {
  */
 export async function createSpaceWithFiles(
   name: string,
-  options: SpaceOptions & { width?: number },
+  options: SpaceOptions & { width?: number; network?: Nb201Network },
   files: SpaceFiles,
 ): Promise<SearchSpace> {
   const macro: MacroSpaceOptions = { width: options.width };
