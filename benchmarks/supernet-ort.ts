@@ -35,7 +35,10 @@ interface Subnet {
 interface TorchResults {
   torch: string;
   threads: number;
-  subnets: Record<string, { ms: number; imagesPerSecond: number; top1: number }>;
+  subnets: Record<
+    string,
+    { ms: number; imagesPerSecond: number; top1: number }
+  >;
 }
 
 function option(name: string, fallback?: string): string | undefined {
@@ -49,14 +52,18 @@ const torchPath = option("--torch");
 const threads = Number(option("--threads", "2"));
 const repeats = Number(option("--repeats", "5"));
 if (!subnetDir) {
-  console.error("missing --subnets DIR (the output folder of supernet/export_subnets.py)");
+  console.error(
+    "missing --subnets DIR (the output folder of supernet/export_subnets.py)",
+  );
   process.exit(2);
 }
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return sorted.length % 2
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
 };
 
 const meta = await readSupernetMeta(join(bundle, "meta.json"));
@@ -76,10 +83,17 @@ const sessionOptions: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: "all",
   logSeverityLevel: 3,
 };
-const supernet = await ort.InferenceSession.create(join(bundle, "supernet.onnx"), sessionOptions);
-const subnets: Subnet[] = JSON.parse(readFileSync(join(subnetDir, "subnets.json"), "utf8"));
+const supernet = await ort.InferenceSession.create(
+  join(bundle, "supernet.onnx"),
+  sessionOptions,
+);
+const subnets: Subnet[] = JSON.parse(
+  readFileSync(join(subnetDir, "subnets.json"), "utf8"),
+);
 
-async function timePass(run: (images: ort.Tensor) => Promise<unknown>): Promise<number> {
+async function timePass(
+  run: (images: ort.Tensor) => Promise<unknown>,
+): Promise<number> {
   const started = performance.now();
   for (const images of batches) await run(images);
   return performance.now() - started;
@@ -90,8 +104,15 @@ const supernetMs: Record<string, number> = {};
 let supernetTotal = 0;
 let standaloneTotal = 0;
 for (const subnet of subnets) {
-  const arch = new ort.Tensor("int64", BigInt64Array.from(subnet.ops.map(BigInt)), [6]);
-  const standalone = await ort.InferenceSession.create(join(subnetDir, subnet.file), sessionOptions);
+  const arch = new ort.Tensor(
+    "int64",
+    BigInt64Array.from(subnet.ops.map(BigInt)),
+    [6],
+  );
+  const standalone = await ort.InferenceSession.create(
+    join(subnetDir, subnet.file),
+    sessionOptions,
+  );
   const runSupernet = (images: ort.Tensor) => supernet.run({ images, arch });
   const runStandalone = (images: ort.Tensor) => standalone.run({ images });
   await timePass(runSupernet);
@@ -121,7 +142,9 @@ console.log(
     `${ort.env.versions.common}, ${threads} intra-op threads, ` +
     `${imageCount} images in batches of ${batchSize}, median of ${repeats} passes.\n`,
 );
-console.log("### Subnet cost: supernet against standalone subnet (ms per pass)\n");
+console.log(
+  "### Subnet cost: supernet against standalone subnet (ms per pass)\n",
+);
 console.log("| subnet | cell | supernet | standalone | ratio |");
 console.log("| --- | --- | --- | --- | --- |");
 for (const row of costRows) console.log(row);
@@ -133,7 +156,9 @@ console.log(
 if (torchPath) {
   const torch: TorchResults = JSON.parse(readFileSync(torchPath, "utf8"));
   let torchTotal = 0;
-  console.log(`### Throughput: onnxruntime-node supernet against PyTorch ${torch.torch} (images/s)\n`);
+  console.log(
+    `### Throughput: onnxruntime-node supernet against PyTorch ${torch.torch} (images/s)\n`,
+  );
   console.log("| subnet | onnxruntime-node | PyTorch | ratio |");
   console.log("| --- | --- | --- | --- |");
   for (const subnet of subnets) {
@@ -160,7 +185,9 @@ const evaluator = await OnnxSupernetEvaluator.create({
   threads,
 });
 await evaluator.evaluate([{ key: "warm-up", arch: subnets[0].ops }]);
-const results = await evaluator.evaluate(subnets.map((s) => ({ key: s.name, arch: s.ops })));
+const results = await evaluator.evaluate(
+  subnets.map((s) => ({ key: s.name, arch: s.ops })),
+);
 await evaluator.close();
 console.log("### Evaluator: one evaluation on the search split\n");
 console.log("| subnet | top-1 (%) | wall ms |");
@@ -172,6 +199,8 @@ for (const result of results) {
     continue;
   }
   wallTotal += result.metrics.wallMs;
-  console.log(`| ${result.key} | ${result.accuracy.toFixed(2)} | ${result.metrics.wallMs} |`);
+  console.log(
+    `| ${result.key} | ${result.accuracy.toFixed(2)} | ${result.metrics.wallMs} |`,
+  );
 }
 console.log(`| mean | | ${(wallTotal / results.length).toFixed(0)} |`);

@@ -19,7 +19,14 @@ const valueOf = (name: string) => {
 };
 const device = (valueOf("--device") ?? "auto") as Device;
 const bundle = valueOf("--bundle") ?? "examples/fmnist-nb201";
-const arch = ["nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "skip_connect", "nor_conv_3x3", "nor_conv_3x3"];
+const arch = [
+  "nor_conv_3x3",
+  "nor_conv_3x3",
+  "nor_conv_3x3",
+  "skip_connect",
+  "nor_conv_3x3",
+  "nor_conv_3x3",
+];
 
 try {
   const loadStarted = performance.now();
@@ -31,7 +38,9 @@ try {
   const loadMs = performance.now() - loadStarted;
   console.log(`[${device}] provider: ${evaluator.providerReport.provider}`);
   for (const attempt of evaluator.providerReport.attempts) {
-    console.log(`[${device}]   ${attempt.provider}: ${attempt.ok ? "ok" : "not used"} (${attempt.reason})`);
+    console.log(
+      `[${device}]   ${attempt.provider}: ${attempt.ok ? "ok" : "not used"} (${attempt.reason})`,
+    );
   }
   console.log(`[${device}] session and data loaded in ${loadMs.toFixed(0)} ms`);
   // The first run includes kernel setup on GPU providers, so it is timed apart.
@@ -40,7 +49,9 @@ try {
   await evaluator.close();
   for (const result of [first, second]) {
     if (!result.ok) {
-      console.log(`[${device}] evaluation ${result.key} failed: ${result.error}`);
+      console.log(
+        `[${device}] evaluation ${result.key} failed: ${result.error}`,
+      );
       process.exitCode = 1;
       continue;
     }
@@ -51,6 +62,8 @@ try {
     );
   }
 } catch (error) {
-  console.log(`[${device}] failed: ${(error as Error).name}: ${(error as Error).message}`);
+  console.log(
+    `[${device}] failed: ${(error as Error).name}: ${(error as Error).message}`,
+  );
   process.exitCode = 1;
 }

@@ -6,7 +6,7 @@ pooling and a linear classifier. Every cell uses the same architecture, an
 int64 tensor of six operation indices, one per edge in the order
 (1<-0), (2<-0), (2<-1), (3<-0), (3<-1), (3<-2).
 
-Each edge holds the weights of every operation and runs only the chosen one.
+Each edge contains the weights of every operation and runs only the chosen one.
 The choice is a data-dependent branch on the architecture tensor, so a
 module compiled with ``torch.jit.script`` exports it as ONNX ``If`` nodes and
 the runtime computes only the selected branch.

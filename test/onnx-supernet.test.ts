@@ -23,9 +23,14 @@ const TINY = join(FIXTURES, "tiny_supernet.onnx");
 type Dtype = "uint8" | "float32" | "int64";
 
 /** Encodes an array as .npy bytes (format 1.0, little-endian, C order). */
-function npyBytes(dtype: Dtype, shape: number[], values: ArrayLike<number>): Buffer {
+function npyBytes(
+  dtype: Dtype,
+  shape: number[],
+  values: ArrayLike<number>,
+): Buffer {
   const descr = { uint8: "|u1", float32: "<f4", int64: "<i8" }[dtype];
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  const shapeText =
+    shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   // Pad so that the data starts at a multiple of 64 bytes, as NumPy does.
   const total = Math.ceil((10 + header.length + 1) / 64) * 64;
@@ -39,7 +44,9 @@ function npyBytes(dtype: Dtype, shape: number[], values: ArrayLike<number>): Buf
   } else if (dtype === "float32") {
     data = Buffer.from(Float32Array.from(values).buffer);
   } else {
-    data = Buffer.from(BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer);
+    data = Buffer.from(
+      BigInt64Array.from(Array.from(values, (v) => BigInt(v))).buffer,
+    );
   }
   return Buffer.concat([prefix, Buffer.from(header, "latin1"), data]);
 }
@@ -70,9 +77,16 @@ async function writeDataSet(
   const imageShape = options.imageShape ?? [count, 28, 28];
   const pixels = new Uint8Array(imageShape.reduce((a, b) => a * b, 1));
   pixels.forEach((_, i) => (pixels[i] = (i * 7) % 256));
-  const labels = options.labels ?? Array.from({ length: labelCount }, (_, i) => i % 10);
-  await writeFile(join(dir, "images.npy"), npyBytes("uint8", imageShape, pixels));
-  await writeFile(join(dir, "labels.npy"), npyBytes("int64", [labels.length], labels));
+  const labels =
+    options.labels ?? Array.from({ length: labelCount }, (_, i) => i % 10);
+  await writeFile(
+    join(dir, "images.npy"),
+    npyBytes("uint8", imageShape, pixels),
+  );
+  await writeFile(
+    join(dir, "labels.npy"),
+    npyBytes("int64", [labels.length], labels),
+  );
   const split = { images: "images.npy", labels: "labels.npy", count };
   const meta = {
     space: "nb201",
@@ -99,9 +113,15 @@ async function assertRejects(
   fragments: string[],
 ): Promise<void> {
   await assert.rejects(promise, (error: Error) => {
-    assert.ok(error instanceof errorClass, `expected ${errorClass.name}, got ${error.name}: ${error.message}`);
+    assert.ok(
+      error instanceof errorClass,
+      `expected ${errorClass.name}, got ${error.name}: ${error.message}`,
+    );
     for (const fragment of fragments) {
-      assert.ok(error.message.includes(fragment), `message "${error.message}" lacks "${fragment}"`);
+      assert.ok(
+        error.message.includes(fragment),
+        `message "${error.message}" lacks "${fragment}"`,
+      );
     }
     return true;
   });
@@ -161,7 +181,10 @@ describe("readNpy", () => {
     const path = join(dir, "short.npy");
     const bytes = npyBytes("float32", [4], [1, 2, 3, 4]);
     await writeFile(path, bytes.subarray(0, bytes.length - 3));
-    await assertRejects(readNpy(path), NpyFormatError, [path, "16 data bytes, found 13"]);
+    await assertRejects(readNpy(path), NpyFormatError, [
+      path,
+      "16 data bytes, found 13",
+    ]);
   });
 
   test("rejects a corrupt gzip file", async () => {
@@ -189,18 +212,48 @@ describe("readNpy", () => {
 
 describe("nb201ArchToIndices", () => {
   test("accepts indices and names", () => {
-    assert.deepEqual(nb201ArchToIndices([0, 1, 2, 3, 4, 0]), [0, 1, 2, 3, 4, 0]);
     assert.deepEqual(
-      nb201ArchToIndices(["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3", "none"]),
+      nb201ArchToIndices([0, 1, 2, 3, 4, 0]),
+      [0, 1, 2, 3, 4, 0],
+    );
+    assert.deepEqual(
+      nb201ArchToIndices([
+        "none",
+        "skip_connect",
+        "nor_conv_1x1",
+        "nor_conv_3x3",
+        "avg_pool_3x3",
+        "none",
+      ]),
       [0, 1, 2, 3, 4, 0],
     );
   });
 
+  test("accepts the cell string", () => {
+    const cell =
+      "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+" +
+      "|none~0|nor_conv_3x3~1|avg_pool_3x3~2|";
+    assert.deepEqual(nb201ArchToIndices(cell), [3, 1, 2, 0, 3, 4]);
+  });
+
   test("rejects wrong length and unknown operations", () => {
-    assert.match(String(nb201ArchToIndices([1, 2, 3])), /3 operations; expected 6/);
-    assert.match(String(nb201ArchToIndices([0, 1, 2, 3, 4, 5])), /invalid operation 5 on edge 5/);
-    assert.match(String(nb201ArchToIndices(["conv5x5", 1, 1, 1, 1, 1])), /"conv5x5" on edge 0/);
-    assert.match(String(nb201ArchToIndices("|none~0|")), /expected an array/);
+    assert.match(
+      String(nb201ArchToIndices([1, 2, 3])),
+      /3 operations; expected 6/,
+    );
+    assert.match(
+      String(nb201ArchToIndices([0, 1, 2, 3, 4, 5])),
+      /invalid operation 5 on edge 5/,
+    );
+    assert.match(
+      String(nb201ArchToIndices(["conv5x5", 1, 1, 1, 1, 1])),
+      /"conv5x5" on edge 0/,
+    );
+    assert.match(
+      String(nb201ArchToIndices("|none~0|")),
+      /expected 3 node groups/,
+    );
+    assert.match(String(nb201ArchToIndices(42)), /expected a cell string/);
   });
 });
 
@@ -210,7 +263,10 @@ describe("OnnxSupernetEvaluator model contract", () => {
     ["wrong_output_name.onnx", ['no output "logits"', '"output"']],
     ["wrong_arch_length.onnx", ['"arch" has shape [5]', "expected [6]"]],
     ["wrong_arch_dtype.onnx", ['"arch" has type int32', "expected int64"]],
-    ["wrong_image_shape.onnx", ['"images" has shape [batch, 3, 32, 32]', "expected [batch, 1, 28, 28]"]],
+    [
+      "wrong_image_shape.onnx",
+      ['"images" has shape [batch, 3, 32, 32]', "expected [batch, 1, 28, 28]"],
+    ],
     ["extra_input.onnx", ['unexpected inputs "temperature"']],
   ];
   for (const [file, fragments] of cases) {
@@ -218,7 +274,12 @@ describe("OnnxSupernetEvaluator model contract", () => {
       const data = await writeDataSet(await tempDir());
       const modelPath = join(FIXTURES, file);
       await assertRejects(
-        OnnxSupernetEvaluator.create({ modelPath, dataDir: data.dir, device: "cpu", threads: 1 }),
+        OnnxSupernetEvaluator.create({
+          modelPath,
+          dataDir: data.dir,
+          device: "cpu",
+          threads: 1,
+        }),
         ContractError,
         [modelPath, ...fragments],
       );
@@ -231,7 +292,11 @@ describe("OnnxSupernetEvaluator model contract", () => {
     const modelPath = join(dir, "corrupt.onnx");
     await writeFile(modelPath, Buffer.from("not a protobuf at all"));
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       ContractError,
       [modelPath],
     );
@@ -241,7 +306,11 @@ describe("OnnxSupernetEvaluator model contract", () => {
     const data = await writeDataSet(await tempDir());
     const modelPath = join(data.dir, "absent.onnx");
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       ContractError,
       [modelPath, "not found"],
     );
@@ -250,16 +319,28 @@ describe("OnnxSupernetEvaluator model contract", () => {
   test("rejects a batch size other than meta.json's", async () => {
     const data = await writeDataSet(await tempDir(), { batchSize: 10 });
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu", batchSize: 5 }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+        batchSize: 5,
+      }),
       ContractError,
       ["batch size 5", "batchSize 10", "batch statistics"],
     );
   });
 
   test("rejects a split that is not whole batches", async () => {
-    const data = await writeDataSet(await tempDir(), { count: 25, batchSize: 10 });
+    const data = await writeDataSet(await tempDir(), {
+      count: 25,
+      batchSize: 10,
+    });
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       ContractError,
       ['split "search" has 25 images', "batch size 10"],
     );
@@ -271,8 +352,14 @@ describe("OnnxSupernetEvaluator model contract", () => {
       batchSize: 10,
       meta: { normalization: "per-sample" },
     });
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
-    const [result] = await evaluator.evaluate([{ key: "a", arch: [3, 3, 3, 3, 3, 3] }]);
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
+    const [result] = await evaluator.evaluate([
+      { key: "a", arch: [3, 3, 3, 3, 3, 3] },
+    ]);
     await evaluator.close();
     assert.equal(result.ok, true);
     assert.equal(result.ok && result.metrics.images, 25);
@@ -284,16 +371,27 @@ describe("OnnxSupernetEvaluator data files", () => {
     const data = await writeDataSet(await tempDir());
     await writeFile(data.imagesFile, Buffer.from("\x93NUMPY garbage"));
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       NpyFormatError,
       [data.imagesFile],
     );
   });
 
   test("rejects label and image count mismatch", async () => {
-    const data = await writeDataSet(await tempDir(), { count: 20, labelCount: 19 });
+    const data = await writeDataSet(await tempDir(), {
+      count: 20,
+      labelCount: 19,
+    });
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       DataFileError,
       [data.imagesFile, data.labelsFile, "20 images", "19 labels"],
     );
@@ -303,16 +401,26 @@ describe("OnnxSupernetEvaluator data files", () => {
     const labels = Array.from({ length: 20 }, (_, i) => (i === 13 ? 10 : 0));
     const data = await writeDataSet(await tempDir(), { labels });
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       DataFileError,
       [data.labelsFile, "label 10 at index 13", "0-9"],
     );
   });
 
   test("rejects images of the wrong shape", async () => {
-    const data = await writeDataSet(await tempDir(), { imageShape: [20, 32, 32] });
+    const data = await writeDataSet(await tempDir(), {
+      imageShape: [20, 32, 32],
+    });
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+      }),
       DataFileError,
       [data.imagesFile, "[20, 32, 32]"],
     );
@@ -325,7 +433,12 @@ describe("OnnxSupernetEvaluator data files", () => {
     meta.splits.val.count = 30;
     await writeFile(join(dir, "meta.json"), JSON.stringify(meta));
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu", split: "val" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cpu",
+        split: "val",
+      }),
       DataFileError,
       [data.imagesFile, 'split "val" needs 30 images'],
     );
@@ -334,7 +447,11 @@ describe("OnnxSupernetEvaluator data files", () => {
   test("rejects a missing meta.json", async () => {
     const dir = await tempDir();
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: dir,
+        device: "cpu",
+      }),
       DataFileError,
       [join(dir, "meta.json")],
     );
@@ -344,7 +461,11 @@ describe("OnnxSupernetEvaluator data files", () => {
     const dir = await tempDir();
     await writeDataSet(dir, { meta: { batchSize: "ten" } });
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: dir, device: "cpu" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: dir,
+        device: "cpu",
+      }),
       DataFileError,
       [join(dir, "meta.json"), "batchSize"],
     );
@@ -360,9 +481,23 @@ describe("OnnxSupernetEvaluator data files", () => {
 describe("OnnxSupernetEvaluator evaluate", () => {
   test("returns results in request order", async () => {
     const data = await writeDataSet(await tempDir());
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
     const results = await evaluator.evaluate([
-      { key: "conv", arch: ["nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3", "nor_conv_3x3"] },
+      {
+        key: "conv",
+        arch: [
+          "nor_conv_3x3",
+          "nor_conv_3x3",
+          "nor_conv_3x3",
+          "nor_conv_3x3",
+          "nor_conv_3x3",
+          "nor_conv_3x3",
+        ],
+      },
       { key: "bad", arch: [1, 2, 3] },
       { key: "skip", arch: [1, 1, 1, 1, 1, 1] },
     ]);
@@ -379,8 +514,14 @@ describe("OnnxSupernetEvaluator evaluate", () => {
   test("scores the tiny model's fixed prediction", async () => {
     // The tiny model always predicts class 9, and labels are i % 10.
     const data = await writeDataSet(await tempDir(), { count: 20 });
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
-    const [result] = await evaluator.evaluate([{ key: "a", arch: [2, 2, 2, 2, 2, 2] }]);
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
+    const [result] = await evaluator.evaluate([
+      { key: "a", arch: [2, 2, 2, 2, 2, 2] },
+    ]);
     await evaluator.close();
     assert.ok(result.ok);
     assert.equal(result.accuracy, 10);
@@ -392,30 +533,55 @@ describe("OnnxSupernetEvaluator evaluate", () => {
 
   test("reports non-finite logits as an error result", async () => {
     const data = await writeDataSet(await tempDir());
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
-    const [result] = await evaluator.evaluate([{ key: "none", arch: [0, 0, 0, 0, 0, 0] }]);
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
+    const [result] = await evaluator.evaluate([
+      { key: "none", arch: [0, 0, 0, 0, 0, 0] },
+    ]);
     await evaluator.close();
     assert.equal(result.ok, false);
-    assert.match(!result.ok ? result.error : "", /non-finite logits for image 0/);
+    assert.match(
+      !result.ok ? result.error : "",
+      /non-finite logits for image 0/,
+    );
   });
 
   test("reports an invalid architecture as an error result", async () => {
     const data = await writeDataSet(await tempDir());
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
-    const [result] = await evaluator.evaluate([{ key: "x", arch: ["conv5x5", 1, 1, 1, 1, 1] }]);
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
+    const [result] = await evaluator.evaluate([
+      { key: "x", arch: ["conv5x5", 1, 1, 1, 1, 1] },
+    ]);
     await evaluator.close();
     assert.equal(result.ok, false);
-    assert.match(!result.ok ? result.error : "", /unknown|invalid operation "conv5x5"/);
+    assert.match(
+      !result.ok ? result.error : "",
+      /unknown|invalid operation "conv5x5"/,
+    );
   });
 
   test("returns error results after abort", async () => {
     const data = await writeDataSet(await tempDir());
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
     const controller = new AbortController();
     controller.abort();
-    const results = await evaluator.evaluate([{ key: "a", arch: [1, 1, 1, 1, 1, 1] }], {
-      signal: controller.signal,
-    });
+    const results = await evaluator.evaluate(
+      [{ key: "a", arch: [1, 1, 1, 1, 1, 1] }],
+      {
+        signal: controller.signal,
+      },
+    );
     await evaluator.close();
     assert.equal(results.length, 1);
     assert.equal(results[0].ok, false);
@@ -425,16 +591,26 @@ describe("OnnxSupernetEvaluator evaluate", () => {
 describe("OnnxSupernetEvaluator providers", () => {
   test("reports cpu when cpu is requested", async () => {
     const data = await writeDataSet(await tempDir());
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cpu" });
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "cpu",
+    });
     await evaluator.close();
     assert.equal(evaluator.providerReport.provider, "cpu");
     assert.equal(evaluator.providerReport.requested, "cpu");
-    assert.deepEqual(evaluator.providerReport.attempts, [{ provider: "cpu", ok: true, reason: "session created" }]);
+    assert.deepEqual(evaluator.providerReport.attempts, [
+      { provider: "cpu", ok: true, reason: "session created" },
+    ]);
   });
 
   test("auto ends on a provider and explains skips", async () => {
     const data = await writeDataSet(await tempDir());
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "auto" });
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath: TINY,
+      dataDir: data.dir,
+      device: "auto",
+    });
     await evaluator.close();
     const report = evaluator.providerReport;
     const last = report.attempts.at(-1)!;
@@ -442,7 +618,10 @@ describe("OnnxSupernetEvaluator providers", () => {
     assert.equal(last.provider, report.provider);
     for (const attempt of report.attempts.slice(0, -1)) {
       assert.equal(attempt.ok, false);
-      assert.ok(attempt.reason.length > 0, `empty reason for ${attempt.provider}`);
+      assert.ok(
+        attempt.reason.length > 0,
+        `empty reason for ${attempt.provider}`,
+      );
     }
     assert.deepEqual(
       report.attempts.map((a) => a.provider),
@@ -451,16 +630,31 @@ describe("OnnxSupernetEvaluator providers", () => {
   });
 
   test("explicit cuda without the provider raises", async (t) => {
-    const cudaLibrary = join(ROOT, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so");
-    if (process.platform !== "linux" || process.arch !== "x64" || existsSync(cudaLibrary)) {
+    const cudaLibrary = join(
+      ROOT,
+      "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime_providers_cuda.so",
+    );
+    if (
+      process.platform !== "linux" ||
+      process.arch !== "x64" ||
+      existsSync(cudaLibrary)
+    ) {
       t.skip("runs only on linux/x64 without the CUDA provider library");
       return;
     }
     const data = await writeDataSet(await tempDir());
     await assertRejects(
-      OnnxSupernetEvaluator.create({ modelPath: TINY, dataDir: data.dir, device: "cuda" }),
+      OnnxSupernetEvaluator.create({
+        modelPath: TINY,
+        dataDir: data.dir,
+        device: "cuda",
+      }),
       ProviderError,
-      ["cuda", "libonnxruntime_providers_cuda.so", "--onnxruntime-node-install-cuda=v12"],
+      [
+        "cuda",
+        "libonnxruntime_providers_cuda.so",
+        "--onnxruntime-node-install-cuda=v12",
+      ],
     );
   });
 });
@@ -468,7 +662,14 @@ describe("OnnxSupernetEvaluator providers", () => {
 interface TorchFixture {
   images: number;
   batchSize: number;
-  subnets: { name: string; arch: string[]; ops: number[]; correct: number; top1: number; top5Correct: number }[];
+  subnets: {
+    name: string;
+    arch: string[];
+    ops: number[];
+    correct: number;
+    top1: number;
+    top5Correct: number;
+  }[];
 }
 
 describe("OnnxSupernetEvaluator bundled supernet", () => {
@@ -489,24 +690,57 @@ describe("OnnxSupernetEvaluator bundled supernet", () => {
     };
     await writeFile(join(dir, "meta.json"), JSON.stringify(meta));
 
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath, dataDir: dir, device: "cpu", threads: 2 });
-    const results = await evaluator.evaluate(fixture.subnets.map((s) => ({ key: s.name, arch: s.arch })));
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath,
+      dataDir: dir,
+      device: "cpu",
+      threads: 2,
+    });
+    const results = await evaluator.evaluate(
+      fixture.subnets.map((s) => ({ key: s.name, arch: s.arch })),
+    );
     await evaluator.close();
     assert.equal(fixture.subnets.length, 3);
     for (const [i, subnet] of fixture.subnets.entries()) {
       const result = results[i];
-      assert.ok(result.ok, `${subnet.name} failed: ${!result.ok && result.error}`);
+      assert.ok(
+        result.ok,
+        `${subnet.name} failed: ${!result.ok && result.error}`,
+      );
       assert.equal(result.metrics.images, fixture.images);
-      assert.equal(Math.round((result.accuracy * fixture.images) / 100), subnet.correct, `top-1 of ${subnet.name}`);
-      assert.equal(Math.round((result.metrics.top5 * fixture.images) / 100), subnet.top5Correct, `top-5 of ${subnet.name}`);
+      assert.equal(
+        Math.round((result.accuracy * fixture.images) / 100),
+        subnet.correct,
+        `top-1 of ${subnet.name}`,
+      );
+      assert.equal(
+        Math.round((result.metrics.top5 * fixture.images) / 100),
+        subnet.top5Correct,
+        `top-5 of ${subnet.name}`,
+      );
     }
   });
 
   test("loads the bundled splits", async () => {
     const meta = JSON.parse(readFileSync(join(BUNDLE, "meta.json"), "utf8"));
-    const evaluator = await OnnxSupernetEvaluator.create({ modelPath, dataDir: BUNDLE, device: "auto", threads: 2 });
+    const evaluator = await OnnxSupernetEvaluator.create({
+      modelPath,
+      dataDir: BUNDLE,
+      device: "auto",
+      threads: 2,
+    });
     const [byName, byIndex] = await evaluator.evaluate([
-      { key: "names", arch: ["nor_conv_3x3", "skip_connect", "nor_conv_1x1", "none", "nor_conv_3x3", "avg_pool_3x3"] },
+      {
+        key: "names",
+        arch: [
+          "nor_conv_3x3",
+          "skip_connect",
+          "nor_conv_1x1",
+          "none",
+          "nor_conv_3x3",
+          "avg_pool_3x3",
+        ],
+      },
       { key: "indices", arch: [3, 1, 2, 0, 3, 4] },
     ]);
     await evaluator.close();
@@ -515,6 +749,9 @@ describe("OnnxSupernetEvaluator bundled supernet", () => {
     assert.ok(byName.ok, `names failed: ${!byName.ok && byName.error}`);
     assert.ok(byIndex.ok, `indices failed: ${!byIndex.ok && byIndex.error}`);
     assert.equal(byName.accuracy, byIndex.accuracy);
-    assert.ok(byName.accuracy > 50, `accuracy ${byName.accuracy} is near chance`);
+    assert.ok(
+      byName.accuracy > 50,
+      `accuracy ${byName.accuracy} is near chance`,
+    );
   });
 });

@@ -40,7 +40,9 @@ export async function readNpy(path: string): Promise<NpyArray> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    throw new NpyFormatError(`failed to read ${path}: ${(error as Error).message}`);
+    throw new NpyFormatError(
+      `failed to read ${path}: ${(error as Error).message}`,
+    );
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
@@ -98,7 +100,9 @@ export function parseNpy(bytes: Buffer, source: string): NpyArray {
     );
   }
   if (fortran === "True") {
-    fail("Fortran-order arrays are not supported; save with np.ascontiguousarray");
+    fail(
+      "Fortran-order arrays are not supported; save with np.ascontiguousarray",
+    );
   }
   const shape = shapeText
     .split(",")

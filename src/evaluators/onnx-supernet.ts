@@ -110,7 +110,7 @@ export function nb201ArchToIndices(arch: unknown): number[] | string {
     return parsed.arch.map((op) => NB201_OPS.indexOf(op));
   }
   if (!Array.isArray(arch)) {
-    return `invalid architecture ${JSON.stringify(arch)}; expected an array of 6 operation names or indices`;
+    return `invalid architecture ${JSON.stringify(arch)}; expected a cell string or an array of 6 operation names or indices`;
   }
   if (arch.length !== ARCH_LENGTH) {
     return `architecture has ${arch.length} operations; expected ${ARCH_LENGTH}`;
