@@ -9,6 +9,7 @@ import { createSearchGraph } from "../src/graph/build.ts";
 import { SearchConfigurationSchema } from "../src/graph/configuration.ts";
 import { resolveConfiguredRuntime } from "../src/graph/configured-runtime.ts";
 import { SearchInputSchema, SearchOutputSchema } from "../src/graph/io-schemas.ts";
+import { SEARCH_RUN_NAME } from "../src/graph/trace-metadata.ts";
 
 /**
  * Every round takes at least five graph steps, so LangGraph's default
@@ -25,4 +26,4 @@ export const graph = createSearchGraph({
     output: SearchOutputSchema,
     context: SearchConfigurationSchema,
   },
-}).withConfig({ recursionLimit: STEP_LIMIT });
+}).withConfig({ recursionLimit: STEP_LIMIT, runName: SEARCH_RUN_NAME });
