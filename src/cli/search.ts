@@ -17,7 +17,11 @@ import { buildCostCheck, createSpaceWithFiles } from "../spaces/registry.ts";
 import { createOnnxPredictorEvaluator, type FeatureEncoder } from "../evaluators/onnx-predictor.ts";
 import type { SearchSpace } from "../spaces/types.ts";
 import type { Nb201Network } from "../spaces/nb201.ts";
-import { OnnxSupernetEvaluator, readSupernetMeta } from "../evaluators/onnx-supernet.ts";
+import {
+  OnnxSupernetEvaluator,
+  readSupernetMeta,
+  supernetNetwork,
+} from "../evaluators/onnx-supernet.ts";
 import { UsageError } from "./errors.ts";
 import { createProgressReporter } from "./progress.ts";
 import { createReviewPrompt } from "./review-prompt.ts";
@@ -218,19 +222,7 @@ async function resolveSupernet(args: SearchArgs): Promise<SupernetChoice | undef
   const modelPath = resolve(args.supernet ?? BUNDLED_SUPERNET);
   const dataDir = resolve(args.data ?? dirname(modelPath));
   const meta = await readSupernetMeta(join(dataDir, "meta.json"));
-  return {
-    modelPath,
-    dataDir,
-    network: meta.network
-      ? {
-          channels: meta.network.channels,
-          cellsPerStage: meta.network.cellsPerStage,
-          inputChannels: 1,
-          side: 28,
-          classes: meta.classNames.length,
-        }
-      : undefined,
-  };
+  return { modelPath, dataDir, network: supernetNetwork(meta) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { z } from "zod";
-import { createNb201Space, NB201_EDGES, NB201_OPS } from "../spaces/nb201.ts";
+import { createNb201Space, NB201_EDGES, NB201_OPS, type Nb201Network } from "../spaces/nb201.ts";
 import { EvaluatorInputError } from "./errors.ts";
 import { readNpy, type NpyArray } from "./npy.ts";
 import type {
@@ -352,6 +352,21 @@ function rankOfLabel(row: Float32Array, label: number): number {
 }
 
 /** Reads and validates a supernet `meta.json`. */
+/**
+ * Size of a supernet's network from its meta.json, for the cost model of
+ * the NAS-Bench-201 space; undefined when meta.json does not give it.
+ */
+export function supernetNetwork(meta: SupernetMeta): Nb201Network | undefined {
+  if (!meta.network) return undefined;
+  return {
+    channels: meta.network.channels,
+    cellsPerStage: meta.network.cellsPerStage,
+    inputChannels: 1,
+    side: IMAGE_SIDE,
+    classes: meta.classNames.length,
+  };
+}
+
 export async function readSupernetMeta(path: string): Promise<SupernetMeta> {
   let text: string;
   try {

@@ -57,15 +57,29 @@ export function configuredEvaluator(
   return evaluator;
 }
 
+/**
+ * The supernet a configuration evaluates with: its own, or the bundled one
+ * for nb201 when no table is set. Undefined when a table evaluates.
+ */
+export function configuredSupernet(
+  settings: Pick<EvaluatorSettings, "benchmark" | "supernet">,
+  spaceName: string,
+): string | undefined {
+  if (settings.benchmark && settings.supernet) {
+    throw new RangeError("set either benchmark or supernet in the configuration, not both");
+  }
+  if (settings.supernet) return settings.supernet;
+  if (!settings.benchmark && spaceName === "nb201" && existsSync(BUNDLED_SUPERNET)) {
+    return BUNDLED_SUPERNET;
+  }
+  return undefined;
+}
+
 async function createEvaluator(settings: EvaluatorSettings, space: SearchSpace): Promise<Evaluator> {
   if (settings.benchmark && settings.supernet) {
     throw new RangeError("set either benchmark or supernet in the configuration, not both");
   }
-  const supernet =
-    settings.supernet ??
-    (!settings.benchmark && space.name === "nb201" && existsSync(BUNDLED_SUPERNET)
-      ? BUNDLED_SUPERNET
-      : undefined);
+  const supernet = configuredSupernet(settings, space.name);
   if (!settings.benchmark && !supernet) {
     throw new RangeError(
       `no evaluator configured for space ${space.name}; set benchmark to a NAS-Bench-201 ` +

@@ -1,9 +1,11 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { readEnvironment } from "../config.ts";
 import { createChatModel } from "../llm/models.ts";
+import { dirname, join } from "node:path";
+import { readSupernetMeta, supernetNetwork } from "../evaluators/onnx-supernet.ts";
 import { createSpace } from "../spaces/registry.ts";
 import { readConfiguration, taskDefaults, type SearchConfiguration } from "./configuration.ts";
-import { configuredEvaluator } from "./configured-evaluator.ts";
+import { configuredEvaluator, configuredSupernet } from "./configured-evaluator.ts";
 import type { SearchRuntime } from "./runtime.ts";
 
 const cache = new Map<string, Promise<SearchRuntime>>();
@@ -33,10 +35,14 @@ export function resolveConfiguredRuntime(config: RunnableConfig): Promise<Search
 
 async function buildRuntime(settings: SearchConfiguration): Promise<SearchRuntime> {
   const env = readEnvironment();
-  // TODO: size the cost model by the supernet's network (meta.json
-  // `network`) when a supernet is the evaluator; it now uses the
-  // NAS-Bench-201 network of `dataset`, so FLOPs constraints do not match it.
-  const space = createSpace(settings.space, { dataset: settings.dataset });
+  // With a supernet, the cost model is sized by the supernet's own network.
+  const supernet = configuredSupernet(settings, settings.space);
+  const network = supernet
+    ? supernetNetwork(
+        await readSupernetMeta(join(settings.supernetData ?? dirname(supernet), "meta.json")),
+      )
+    : undefined;
+  const space = createSpace(settings.space, { dataset: settings.dataset, network });
   const evaluator = await configuredEvaluator(settings, space);
   const model = (spec: string | undefined, temperature: number | undefined) => {
     const chosen = spec ?? settings.llm ?? env.llm ?? "none";
