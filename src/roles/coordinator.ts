@@ -13,8 +13,9 @@ import type {
 import { EVALUATE_TOOL_NAME, type ToolEvaluation } from "../../tools/evaluate-architectures.ts";
 import { Rng } from "../util/random.ts";
 import { toRecord } from "../search/records.ts";
-import { candidatesNeeded, visitedKeys } from "./generator.ts";
-import { rankRecords } from "./statistics.ts";
+import { candidatesNeeded, visitedKeys, type VisitedKeys } from "./generator.ts";
+import { historyIndex } from "./history-index.ts";
+import { latestOfRound, rankRecords } from "./statistics.ts";
 
 /** Longest proposal text kept in a rejection record. */
 const PROPOSAL_CHARS = 200;
@@ -70,7 +71,7 @@ function screenProposals(
   const { space } = runtime;
   const needed = candidatesNeeded(state);
   const visited = visitedKeys(state);
-  const evaluatedRound = new Map(state.history.map((r) => [r.key, r.round]));
+  const index = historyIndex(state.history);
   const pending: Candidate[] = [...state.pending];
   const rejections: Rejection[] = [];
   const reject = (proposal: unknown, reason: string) =>
@@ -94,7 +95,7 @@ function screenProposals(
 
     const key = space.key(parsed.arch);
     if (visited.has(key)) {
-      const round = evaluatedRound.get(key);
+      const round = index.roundOf(key);
       reject(
         proposal,
         round !== undefined
@@ -162,7 +163,7 @@ function fillWithMutations(
   state: SearchStateType,
   runtime: SearchRuntime,
   pending: Candidate[],
-  visited: Set<string>,
+  visited: VisitedKeys,
   needed: number,
   rng: Rng,
 ): void {
@@ -216,7 +217,10 @@ function recordResults(
     stopReason = `budget spent: ${evaluated} evaluations`;
   } else if (task.maxRounds !== null && state.round >= task.maxRounds) {
     stopReason = `round cap reached: ${state.round} rounds`;
-  } else if (countFailedRounds(state.history, records) >= FAILED_ROUNDS_TO_STOP) {
+  } else if (
+    (historyIndex(state.history).failedRoundStreak(records) ??
+      countFailedRounds(state.history, records)) >= FAILED_ROUNDS_TO_STOP
+  ) {
     stopReason =
       `${EVALUATOR_FAILING}: every evaluation failed in the last ${FAILED_ROUNDS_TO_STOP} rounds ` +
       `(last error: ${records.at(-1)?.error})`;
@@ -230,7 +234,7 @@ function recordResults(
     bestAccuracy: best?.accuracy ?? null,
     bestArch: best?.arch ?? null,
     evaluatedThisRound: records.length,
-    rejectedThisRound: state.rejections.filter((r) => r.round === state.round).length,
+    rejectedThisRound: latestOfRound(state.rejections, state.round).length,
     stopReason,
   };
   config.writer?.(event);
@@ -247,7 +251,9 @@ function recordResults(
 
 /**
  * Counts the latest rounds, this one included, in which every evaluation
- * failed, stopping at the first round with a success.
+ * failed, stopping at the first round with a success. The history index
+ * keeps this count as rounds are added; this full count serves records
+ * out of round order.
  */
 function countFailedRounds(
   history: readonly EvaluationRecord[],

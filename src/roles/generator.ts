@@ -9,6 +9,7 @@ import { Rng } from "../util/random.ts";
 import { offlineCandidates } from "./offline-policy.ts";
 import { formatArch } from "./format.ts";
 import { errorText } from "./navigator.ts";
+import { historyIndex } from "./history-index.ts";
 import { rankRecords } from "./statistics.ts";
 
 /**
@@ -26,11 +27,26 @@ export function candidatesNeeded(state: SearchStateType): number {
   return Math.max(0, Math.min(state.task.candidatesPerRound, left));
 }
 
-/** Keys evaluated or pending, which no new candidate may repeat. */
-export function visitedKeys(state: SearchStateType): Set<string> {
-  const keys = new Set(state.history.map((record) => record.key));
-  for (const candidate of state.pending) keys.add(candidate.key);
-  return keys;
+/** Keys that no new candidate may repeat; `add` marks one more. */
+export interface VisitedKeys {
+  has(key: string): boolean;
+  add(key: string): void;
+}
+
+/**
+ * Keys evaluated or pending, which no new candidate may repeat. Keys added
+ * to the result stay local to it; the history's keys are looked up in its
+ * index, not copied.
+ */
+export function visitedKeys(state: SearchStateType): VisitedKeys {
+  const index = historyIndex(state.history);
+  const added = new Set(state.pending.map((candidate) => candidate.key));
+  return {
+    has: (key) => added.has(key) || index.has(key),
+    add: (key) => {
+      added.add(key);
+    },
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { withRoundMetadata } from "../graph/trace-metadata.ts";
 import { redactSecrets } from "../util/redact.ts";
 import { offlineStrategy } from "./offline-policy.ts";
 import { formatBest, formatRejections, formatResults } from "./format.ts";
-import { formatStatistics, geneStatistics, rankRecords } from "./statistics.ts";
+import { formatStatistics, geneStatistics, latestOfRound, rankRecords } from "./statistics.ts";
 import { readStrategy } from "./strategy-check.ts";
 
 /** Top architectures listed in the Navigator's summary of all results. */
@@ -69,7 +69,7 @@ function initialRequest(state: SearchStateType): string {
 export function updateRequest(state: SearchStateType, runtime: SearchRuntime): string {
   const { space } = runtime;
   const { task } = state;
-  const lastRound = state.history.filter((r) => r.round === state.round);
+  const lastRound = latestOfRound(state.history, state.round);
   const ranked = rankRecords(state.history);
   const top = formatResults(space, ranked.slice(0, SUMMARY_TOP));
   const summary = [
@@ -84,7 +84,7 @@ export function updateRequest(state: SearchStateType, runtime: SearchRuntime): s
     evaluated: state.history.length,
     budget: task.budget,
     round_results: formatResults(space, lastRound),
-    rejections: formatRejections(state.rejections.filter((r) => r.round === state.round)),
+    rejections: formatRejections(latestOfRound(state.rejections, state.round)),
     best: formatBest(space, state.best),
     target: task.target === null ? "none; maximize accuracy" : `${task.target}%`,
     constraints: task.constraints || "none",

@@ -11,6 +11,7 @@ import {
   geneStatistics,
   rankRecords,
 } from "./statistics.ts";
+import { parseRecordArch } from "./history-index.ts";
 
 /**
  * Pseudo-count of the prior against the elite counts: with 5, the prior
@@ -50,7 +51,7 @@ export function offlineStrategy(
       ? `No results yet. Start from the prior knowledge of the space, ` +
         `with diverse architectures around its most promising values.`
       : `${ranked.length} architectures evaluated; best ${best.metrics.accuracy!.toFixed(2)}% ` +
-        `(${space.format(parseOrThrow(space, best.arch))}). Refine around the ` +
+        `(${space.format(parseRecordOrThrow(space, best))}). Refine around the ` +
         `top ${elite} while sampling the favoured values elsewhere.`;
   const directions = space.genes
     .map((gene) => {
@@ -96,7 +97,7 @@ export function offlineCandidates(
     count: number;
     rng: Rng;
     /** Keys already evaluated or pending. */
-    visited: ReadonlySet<string>;
+    visited: { has(key: string): boolean };
     /** True when an architecture meets every constraint. */
     feasible: (arch: unknown) => boolean;
   },
@@ -105,23 +106,23 @@ export function offlineCandidates(
   const weights = space.genes.map((gene) =>
     guidance[gene.name] ?? normalize(space.prior?.[space.genes.indexOf(gene)] ?? gene.choices.map(() => 1)),
   );
-  const taken = new Set(visited);
+  const taken = new Set<string>();
   const out: unknown[] = [];
   const offer = (arch: unknown) => {
     if (out.length >= count) return;
     const key = space.key(arch);
-    if (taken.has(key) || !feasible(arch)) return;
+    if (taken.has(key) || visited.has(key) || !feasible(arch)) return;
     taken.add(key);
     out.push(arch);
   };
   const sampleFromWeights = () =>
     space.decode(space.genes.map((gene, g) => gene.choices[rng.weighted(weights[g])]));
 
-  const ranked = rankRecords(history).filter((record) => feasible(parseOrThrow(space, record.arch)));
+  const ranked = rankRecords(history).filter((record) => feasible(parseRecordOrThrow(space, record)));
   if (ranked.length === 0) {
     offer(space.decode(space.genes.map((gene, g) => gene.choices[argmax(weights[g])])));
   } else {
-    const best = parseOrThrow(space, ranked[0].arch);
+    const best = parseRecordOrThrow(space, ranked[0]);
     const neighbours = singleGeneNeighbours(space, best, weights, rng);
     const localShare = Math.ceil(count / 2);
     for (const arch of neighbours) {
@@ -129,8 +130,9 @@ export function offlineCandidates(
       offer(arch);
     }
     const elite = ranked.slice(0, eliteSize(ranked.length));
+    const eliteWeights = rankWeights(elite.length);
     for (let tries = 0; out.length < count - Math.floor(count / 5) && tries < count * 20; tries++) {
-      const parent = parseOrThrow(space, elite[rankBiasedIndex(elite.length, rng)].arch);
+      const parent = parseRecordOrThrow(space, elite[rng.weighted(eliteWeights)]);
       offer(mutateWithWeights(space, parent, weights, rng, 1 + rng.int(2)));
     }
   }
@@ -184,9 +186,9 @@ export function mutateWithWeights(
   return space.decode(values);
 }
 
-/** Index into a best-first list, biased to the front (rank weights 1/(i+1)). */
-function rankBiasedIndex(length: number, rng: Rng): number {
-  return rng.weighted(Array.from({ length }, (_v, i) => 1 / (i + 1)));
+/** Weights 1/(i+1) of a best-first list, for picks biased to the front. */
+function rankWeights(length: number): number[] {
+  return Array.from({ length }, (_v, i) => 1 / (i + 1));
 }
 
 function argmax(values: readonly number[]): number {
@@ -198,8 +200,9 @@ function normalize(values: readonly number[]): number[] {
   return values.map((v) => v / total);
 }
 
-function parseOrThrow(space: SearchSpace, json: unknown): unknown {
-  const parsed = space.parse(json);
+/** Parses a record's architecture (cached per space and record; do not change the result). */
+function parseRecordOrThrow(space: SearchSpace, record: EvaluationRecord): unknown {
+  const parsed = parseRecordArch(space, record);
   if (!parsed.ok) {
     throw new Error(`stored architecture no longer parses: ${parsed.reason}`);
   }

@@ -1,5 +1,6 @@
 import type { SearchSpace } from "../spaces/types.ts";
 import type { EvaluationRecord } from "../graph/state.ts";
+import { encodeRecordChoices, historyIndex } from "./history-index.ts";
 
 /** Statistics of one value of one gene over the evaluated architectures. */
 export interface ValueStats {
@@ -16,11 +17,12 @@ export interface GeneStats {
   values: ValueStats[];
 }
 
-/** Successful records, best first. */
-export function rankRecords(history: readonly EvaluationRecord[]) {
-  return history
-    .filter((record) => record.error === undefined && record.metrics.accuracy !== undefined)
-    .sort((a, b) => (b.metrics.accuracy ?? 0) - (a.metrics.accuracy ?? 0));
+/**
+ * Successful records, best first; records of equal accuracy keep history
+ * order. The list is shared with later calls, so callers must not change it.
+ */
+export function rankRecords(history: readonly EvaluationRecord[]): readonly EvaluationRecord[] {
+  return historyIndex(history).ranked;
 }
 
 /** Size of the elite set: the top fifth, at least 5 architectures. */
@@ -37,7 +39,7 @@ export function geneStatistics(
   history: readonly EvaluationRecord[],
 ): GeneStats[] {
   const ranked = rankRecords(history);
-  const elite = new Set(ranked.slice(0, eliteSize(ranked.length)));
+  const elite = eliteSize(ranked.length);
   const stats = space.genes.map((gene) => ({
     gene: gene.name,
     dimension: gene.dimension,
@@ -48,17 +50,19 @@ export function geneStatistics(
       eliteCount: 0,
     })),
   }));
-  for (const record of ranked) {
-    const parsed = space.parse(record.arch);
-    if (!parsed.ok) continue;
-    space.encode(parsed.arch).forEach((value, g) => {
-      const entry = stats[g].values.find((v) => v.value === value);
-      if (!entry) return;
+  // Sums run in rank order, not in evaluation order, because floating-point
+  // addition depends on the order and the means appear in strategy texts.
+  ranked.forEach((record, rank) => {
+    const choices = encodeRecordChoices(space, record);
+    if (!choices) return;
+    choices.forEach((choice, g) => {
+      if (choice < 0) return;
+      const entry = stats[g].values[choice];
       entry.count += 1;
       entry.sum += record.metrics.accuracy ?? 0;
-      if (elite.has(record)) entry.eliteCount += 1;
+      if (rank < elite) entry.eliteCount += 1;
     });
-  }
+  });
   return stats.map((gene) => ({
     gene: gene.gene,
     dimension: gene.dimension,
@@ -84,4 +88,15 @@ export function formatStatistics(stats: readonly GeneStats[]): string {
       return `- ${gene.gene}: ${parts.length > 0 ? parts.join("; ") : "no data"}`;
     })
     .join("\n");
+}
+
+/**
+ * Items of round `round`, in their order, from a list kept in round order
+ * (as the state's append reducer keeps history and rejections). Reads
+ * from the end, so it costs the size of the round, not of the list.
+ */
+export function latestOfRound<T extends { round: number }>(items: readonly T[], round: number): T[] {
+  let start = items.length;
+  while (start > 0 && items[start - 1].round >= round) start--;
+  return items.slice(start).filter((item) => item.round === round);
 }
