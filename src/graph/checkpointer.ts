@@ -8,8 +8,9 @@ import {
   type CheckpointMetadata,
 } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
+import { AppendLogSqliteSaver } from "./append-log-saver.ts";
+import { APPEND_CHANNELS } from "./state.ts";
 
 /** File name of the default SQLite checkpointer inside a run directory. */
 export const SQLITE_FILE = "checkpoints.sqlite";
@@ -85,7 +86,7 @@ export async function openCheckpointer(
 
   if (location.kind === "sqlite") {
     mkdirSync(dirname(location.path), { recursive: true });
-    const saver = new PrunedSqliteSaver(new Database(location.path));
+    const saver = new PrunedSqliteSaver(new Database(location.path), APPEND_CHANNELS);
     return {
       saver,
       location,
@@ -113,14 +114,15 @@ export async function openCheckpointer(
  * SQLite checkpointer that keeps only the newest checkpoint of each thread
  * and its parent, with their pending writes. That is all a resume reads,
  * and the search state contains the whole history, but `getStateHistory`
- * lists only these two checkpoints.
+ * lists only these two checkpoints. The append-only channels are stored
+ * as segments (see `AppendLogSqliteSaver`), which pruning keeps.
  *
  * NOTE: `SqliteSaver` stores the full state in every checkpoint, about six
  * per round, so keeping them all grows with the square of the budget: an
  * offline NB201 search of 1,000 evaluations at 10 per round left a 162 MB
  * file (measured with @langchain/langgraph-checkpoint-sqlite 1.0.4).
  */
-class PrunedSqliteSaver extends SqliteSaver {
+class PrunedSqliteSaver extends AppendLogSqliteSaver {
   override async put(
     config: RunnableConfig,
     checkpoint: Checkpoint,

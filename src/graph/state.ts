@@ -126,6 +126,12 @@ const append = <T>() =>
     default: () => [],
   });
 
+/**
+ * Channels whose value only grows at the end (the `append` reducer). The
+ * SQLite checkpointer stores them as segments of new items.
+ */
+export const APPEND_CHANNELS = ["strategies", "history", "rejections", "fallbacks"] as const;
+
 /** State of a CoLLM-NAS search. */
 export const SearchState = Annotation.Root({
   /** Fixed settings of the search. */
