@@ -1,30 +1,37 @@
 import type { EvaluationRecord } from "../graph/state.ts";
 import type { ParseResult, SearchSpace } from "../spaces/types.ts";
 
+/** Per gene and choice (indexed like `space.genes[g].choices`), over the successful records. */
+export interface ChoiceTallies {
+  counts: number[][];
+  /** Accuracy sums, added in rank order. */
+  sums: number[][];
+  /** Counts among the first `elite` records of the ranking. */
+  eliteCounts: number[][];
+}
+
 /**
  * Lookups over a search history that the roles make every round: the
- * successful records best first, the evaluated keys, and the run of
- * rounds in which every evaluation failed.
+ * successful records best first, the evaluated keys, per-gene tallies and
+ * the run of rounds in which every evaluation failed.
  *
  * An index is built once per history array and extended, not rebuilt,
  * when the next round's array starts with the same record objects, as the
  * state's append reducer makes it. The cost per round is then a merge of
- * pointers, not a sort, a parse of every record or a new set of keys.
+ * the ranking, not a sort, a parse of every record or a new set of keys.
  * Records are treated as immutable: a record changed in place after it
  * was indexed is not seen.
  */
 export class HistoryIndex {
-  /** Successful records, best first; ties keep history order. */
-  readonly ranked: readonly EvaluationRecord[];
-
   private constructor(
     readonly length: number,
     private readonly lineage: Lineage,
-    ranked: readonly EvaluationRecord[],
+    /** Successful records, best first; ties keep history order. */
+    readonly ranked: readonly EvaluationRecord[],
+    /** Position in the history of each record of `ranked`. */
+    private readonly rankedPositions: Int32Array,
     private readonly rounds: RoundRun,
-  ) {
-    this.ranked = ranked;
-  }
+  ) {}
 
   /** Builds the index of `history` from scratch. */
   static build(history: readonly EvaluationRecord[]): HistoryIndex {
@@ -33,12 +40,15 @@ export class HistoryIndex {
       firstPosition: new Map(),
       duplicateKeys: false,
       nonFiniteAccuracy: false,
+      choiceCodes: new WeakMap(),
     };
     appendToLineage(lineage, history, 0);
+    const positions = rankPositions(history, 0);
     return new HistoryIndex(
       history.length,
       lineage,
-      sortedSuccesses(history),
+      Array.from(positions, (position) => history[position]),
+      positions,
       extendRoundRun(EMPTY_RUN, history),
     );
   }
@@ -59,21 +69,26 @@ export class HistoryIndex {
    */
   extend(history: readonly EvaluationRecord[]): HistoryIndex {
     if (history.length === this.length) return this;
-    const added = history.slice(this.length);
-    let lineage = this.lineage;
+    const lineage = this.lineage;
     if (lineage.records.length === this.length) {
-      appendToLineage(lineage, added, this.length);
-    } else if (!added.every((record, i) => lineage.records[this.length + i] === record)) {
+      appendToLineage(lineage, history.slice(this.length), this.length);
+    } else if (!sameRecords(lineage.records, history, this.length)) {
       // Another history branched off after this index. That history keeps
       // the shared lineage, and this one gets a lineage of its own.
       return HistoryIndex.build(history);
     }
+    // NaN makes the sort's comparator inconsistent, so only a full sort
+    // reproduces its order.
     if (lineage.nonFiniteAccuracy) return HistoryIndex.build(history);
+
+    const added = rankPositions(history, this.length);
+    const positions = mergePositions(lineage.records, this.rankedPositions, added);
     return new HistoryIndex(
       history.length,
       lineage,
-      mergeRanked(this.ranked, sortedSuccesses(added)),
-      extendRoundRun(this.rounds, added),
+      Array.from(positions, (position) => lineage.records[position]),
+      positions,
+      extendRoundRun(this.rounds, history.slice(this.length)),
     );
   }
 
@@ -107,17 +122,53 @@ export class HistoryIndex {
     if (run.lastRound === null) return 0;
     return run.lastRoundFailed ? run.completedStreak + 1 : 0;
   }
+
+  /**
+   * Tallies the genes' choices over the successful records whose
+   * architecture parses in `space`. Each record is parsed once per space;
+   * the tally itself visits every ranked record.
+   */
+  choiceTallies(space: SearchSpace, elite: number): ChoiceTallies {
+    const codes = choiceCodesOf(this.lineage, space, this.length);
+    const genes = space.genes.length;
+    const zeros = () => space.genes.map((gene) => gene.choices.map(() => 0));
+    const tallies: ChoiceTallies = { counts: zeros(), sums: zeros(), eliteCounts: zeros() };
+    for (let rank = 0; rank < this.rankedPositions.length; rank++) {
+      const position = this.rankedPositions[rank];
+      if (!codes.parsed[position]) continue;
+      const accuracy = this.ranked[rank].metrics.accuracy ?? 0;
+      for (let g = 0; g < genes; g++) {
+        const choice = codes.codes[position * genes + g];
+        if (choice < 0) continue;
+        tallies.counts[g][choice] += 1;
+        tallies.sums[g][choice] += accuracy;
+        if (rank < elite) tallies.eliteCounts[g][choice] += 1;
+      }
+    }
+    return tallies;
+  }
 }
 
 /**
  * The records shared by the indexes of one growing history, with the
- * first position of every key.
+ * first position of every key and the choice codes per space.
  */
 interface Lineage {
   records: EvaluationRecord[];
   firstPosition: Map<string, number>;
   duplicateKeys: boolean;
   nonFiniteAccuracy: boolean;
+  choiceCodes: WeakMap<SearchSpace, ChoiceCodes>;
+}
+
+/** Choice indexes of the lineage's records in one space, `genes` per record. */
+interface ChoiceCodes {
+  /** Records coded so far, from the first. */
+  filled: number;
+  /** The choice index per record and gene; -1 for a value not among the choices. */
+  codes: Int32Array;
+  /** 1 where the record's architecture parses. */
+  parsed: Uint8Array;
 }
 
 function appendToLineage(
@@ -136,6 +187,48 @@ function appendToLineage(
       lineage.nonFiniteAccuracy = true;
     }
   });
+}
+
+function sameRecords(
+  records: readonly EvaluationRecord[],
+  history: readonly EvaluationRecord[],
+  start: number,
+): boolean {
+  for (let i = start; i < history.length; i++) {
+    if (records[i] !== history[i]) return false;
+  }
+  return true;
+}
+
+/** Codes the lineage's records up to `length` in `space`, growing the arrays by doubling. */
+function choiceCodesOf(lineage: Lineage, space: SearchSpace, length: number): ChoiceCodes {
+  const genes = space.genes.length;
+  let codes = lineage.choiceCodes.get(space);
+  if (!codes) {
+    codes = { filled: 0, codes: new Int32Array(0), parsed: new Uint8Array(0) };
+    lineage.choiceCodes.set(space, codes);
+  }
+  if (codes.parsed.length < length) {
+    const capacity = Math.max(length, 2 * codes.parsed.length, 64);
+    const grownCodes = new Int32Array(capacity * genes);
+    grownCodes.set(codes.codes);
+    const grownParsed = new Uint8Array(capacity);
+    grownParsed.set(codes.parsed);
+    codes.codes = grownCodes;
+    codes.parsed = grownParsed;
+  }
+  for (let position = codes.filled; position < length; position++) {
+    const parsed = parseRecordArch(space, lineage.records[position]);
+    if (!parsed.ok) continue;
+    codes.parsed[position] = 1;
+    const values = space.encode(parsed.arch);
+    for (let g = 0; g < genes; g++) {
+      codes.codes[position * genes + g] =
+        g < values.length ? space.genes[g].choices.indexOf(values[g]) : -1;
+    }
+  }
+  codes.filled = Math.max(codes.filled, length);
+  return codes;
 }
 
 /** The running count behind `failedRoundStreak`. */
@@ -175,36 +268,45 @@ function isSuccess(record: EvaluationRecord): boolean {
   return record.error === undefined && record.metrics.accuracy !== undefined;
 }
 
-/** Successful records sorted best first with a stable sort. */
-function sortedSuccesses(records: readonly EvaluationRecord[]): EvaluationRecord[] {
-  return records
-    .filter(isSuccess)
-    .sort((a, b) => (b.metrics.accuracy ?? 0) - (a.metrics.accuracy ?? 0));
+/**
+ * Positions of the successful records from `start` on, best first, with
+ * the comparator and stable sort that ranked records before this index.
+ */
+function rankPositions(history: readonly EvaluationRecord[], start: number): Int32Array {
+  const positions: number[] = [];
+  for (let i = start; i < history.length; i++) {
+    if (isSuccess(history[i])) positions.push(i);
+  }
+  positions.sort(
+    (a, b) => (history[b].metrics.accuracy ?? 0) - (history[a].metrics.accuracy ?? 0),
+  );
+  return Int32Array.from(positions);
 }
 
 /**
- * Merges two best-first lists into a new one. On equal accuracy the record
- * of `older` comes first, which is where a stable sort of the whole
- * history puts it.
+ * Merges two best-first position lists. On equal accuracy a position of
+ * `older` comes first, which is where a stable sort of the whole history
+ * puts it.
  */
-function mergeRanked(
-  older: readonly EvaluationRecord[],
-  newer: readonly EvaluationRecord[],
-): EvaluationRecord[] {
-  if (newer.length === 0) return older as EvaluationRecord[];
-  const merged: EvaluationRecord[] = new Array(older.length + newer.length);
+function mergePositions(
+  records: readonly EvaluationRecord[],
+  older: Int32Array,
+  newer: Int32Array,
+): Int32Array {
+  if (newer.length === 0) return older;
+  const merged = new Int32Array(older.length + newer.length);
   let i = 0;
   let j = 0;
   let k = 0;
   while (i < older.length && j < newer.length) {
-    if (newer[j].metrics.accuracy! > older[i].metrics.accuracy!) {
+    if (records[newer[j]].metrics.accuracy! > records[older[i]].metrics.accuracy!) {
       merged[k++] = newer[j++];
     } else {
       merged[k++] = older[i++];
     }
   }
-  while (i < older.length) merged[k++] = older[i++];
-  while (j < newer.length) merged[k++] = newer[j++];
+  merged.set(older.subarray(i), k);
+  merged.set(newer.subarray(j), k + (older.length - i));
   return merged;
 }
 
@@ -224,8 +326,7 @@ export function historyIndex(history: readonly EvaluationRecord[]): HistoryIndex
   const base = recentIndexes.find((index) => index.length > 0 && index.isPrefixOf(history));
   const index = base ? base.extend(history) : HistoryIndex.build(history);
   indexByHistory.set(history, index);
-  const previous = recentIndexes.indexOf(base!);
-  if (previous >= 0) recentIndexes.splice(previous, 1);
+  if (base) recentIndexes.splice(recentIndexes.indexOf(base), 1);
   recentIndexes.unshift(index);
   recentIndexes.length = Math.min(recentIndexes.length, RECENT_INDEXES);
   return index;
@@ -249,30 +350,4 @@ export function parseRecordArch(space: SearchSpace, record: EvaluationRecord): P
     parsed.set(record, result);
   }
   return result;
-}
-
-const encodedBySpace = new WeakMap<SearchSpace, WeakMap<object, Int32Array | null>>();
-
-/**
- * Returns, per gene, the index of the record's value among the gene's
- * choices (-1 for a value not among them), or null when the record's
- * architecture does not parse. Computed once per space and record.
- */
-export function encodeRecordChoices(space: SearchSpace, record: EvaluationRecord): Int32Array | null {
-  let encoded = encodedBySpace.get(space);
-  if (!encoded) {
-    encoded = new WeakMap();
-    encodedBySpace.set(space, encoded);
-  }
-  let choices = encoded.get(record);
-  if (choices === undefined) {
-    const parsed = parseRecordArch(space, record);
-    choices = parsed.ok
-      ? Int32Array.from(space.encode(parsed.arch), (value, g) =>
-          space.genes[g].choices.indexOf(value),
-        )
-      : null;
-    encoded.set(record, choices);
-  }
-  return choices;
 }

@@ -1,6 +1,6 @@
 import type { SearchSpace } from "../spaces/types.ts";
 import type { EvaluationRecord } from "../graph/state.ts";
-import { encodeRecordChoices, historyIndex } from "./history-index.ts";
+import { historyIndex } from "./history-index.ts";
 
 /** Statistics of one value of one gene over the evaluated architectures. */
 export interface ValueStats {
@@ -38,40 +38,20 @@ export function geneStatistics(
   space: SearchSpace,
   history: readonly EvaluationRecord[],
 ): GeneStats[] {
-  const ranked = rankRecords(history);
-  const elite = eliteSize(ranked.length);
-  const stats = space.genes.map((gene) => ({
+  const index = historyIndex(history);
+  const tallies = index.choiceTallies(space, eliteSize(index.ranked.length));
+  return space.genes.map((gene, g) => ({
     gene: gene.name,
     dimension: gene.dimension,
-    values: gene.choices.map((value) => ({
-      value,
-      count: 0,
-      sum: 0,
-      eliteCount: 0,
-    })),
-  }));
-  // Sums run in rank order, not in evaluation order, because floating-point
-  // addition depends on the order and the means appear in strategy texts.
-  ranked.forEach((record, rank) => {
-    const choices = encodeRecordChoices(space, record);
-    if (!choices) return;
-    choices.forEach((choice, g) => {
-      if (choice < 0) return;
-      const entry = stats[g].values[choice];
-      entry.count += 1;
-      entry.sum += record.metrics.accuracy ?? 0;
-      if (rank < elite) entry.eliteCount += 1;
-    });
-  });
-  return stats.map((gene) => ({
-    gene: gene.gene,
-    dimension: gene.dimension,
-    values: gene.values.map((v) => ({
-      value: v.value,
-      count: v.count,
-      meanAccuracy: v.count > 0 ? v.sum / v.count : null,
-      eliteCount: v.eliteCount,
-    })),
+    values: gene.choices.map((value, c) => {
+      const count = tallies.counts[g][c];
+      return {
+        value,
+        count,
+        meanAccuracy: count > 0 ? tallies.sums[g][c] / count : null,
+        eliteCount: tallies.eliteCounts[g][c],
+      };
+    }),
   }));
 }
 
