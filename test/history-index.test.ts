@@ -8,7 +8,7 @@ import { Rng } from "../src/util/random.ts";
 
 const space = createNb201Space();
 
-/** A round of `count` records; some fail, accuracies repeat so that ties occur. */
+/** Makes a round of `count` records. Some fail, and accuracies repeat so that ties occur. */
 function makeRound(rng: Rng, round: number, count: number, failShare = 0.1): EvaluationRecord[] {
   return Array.from({ length: count }, () => {
     const arch = space.toJSON(space.sample(rng));
@@ -21,7 +21,7 @@ function makeRound(rng: Rng, round: number, count: number, failShare = 0.1): Eva
   });
 }
 
-/** The ranking as a full stable sort computes it. */
+/** Ranks the records with a full stable sort. */
 function sortedRanking(history: readonly EvaluationRecord[]): EvaluationRecord[] {
   return history
     .filter((record) => record.error === undefined && record.metrics.accuracy !== undefined)

@@ -125,8 +125,8 @@ export class HistoryIndex {
 
   /**
    * Tallies the genes' choices over the successful records whose
-   * architecture parses in `space`. Each record is parsed once per space;
-   * the tally itself visits every ranked record.
+   * architecture parses in `space`. Each record is parsed once per space,
+   * but the tally visits every ranked record, in rank order.
    */
   choiceTallies(space: SearchSpace, elite: number): ChoiceTallies {
     const codes = choiceCodesOf(this.lineage, space, this.length);
@@ -269,8 +269,8 @@ function isSuccess(record: EvaluationRecord): boolean {
 }
 
 /**
- * Positions of the successful records from `start` on, best first, with
- * the comparator and stable sort that ranked records before this index.
+ * Positions of the successful records from `start` on, best first, in the
+ * order that a stable sort of the records themselves gives.
  */
 function rankPositions(history: readonly EvaluationRecord[], start: number): Int32Array {
   const positions: number[] = [];
