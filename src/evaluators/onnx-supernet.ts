@@ -4,7 +4,12 @@ import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { z } from "zod";
-import { createNb201Space, NB201_EDGES, NB201_OPS, type Nb201Network } from "../spaces/nb201.ts";
+import {
+  createNb201Space,
+  NB201_EDGES,
+  NB201_OPS,
+  type Nb201Network,
+} from "../spaces/nb201.ts";
 import { EvaluatorInputError } from "./errors.ts";
 import { readNpy, type NpyArray } from "./npy.ts";
 import type {
@@ -52,6 +57,13 @@ export interface OnnxSupernetOptions {
   device?: Device;
   /** Intra-op threads of the CPU provider (default: onnxruntime's choice). */
   threads?: number;
+  /**
+   * Lets idle intra-op threads spin between operations (default false).
+   * Measured on a 2-core VM with onnxruntime-node 1.31.1 and the bundled
+   * supernet: spinning made a pass about 15% faster on an idle machine and
+   * about 1.5 times slower while other processes used the cores.
+   */
+  spinning?: boolean;
   /**
    * Images per run. Defaults to `batchSize` in `meta.json`. A model that
    * normalizes with batch statistics accepts only that value.
@@ -220,6 +232,7 @@ export class OnnxSupernetEvaluator implements Evaluator {
       options.modelPath,
       device,
       threads,
+      options.spinning ?? false,
     );
     try {
       checkModelContract(session, options.modelPath, meta, batchSize);
@@ -668,6 +681,7 @@ async function openSession(
   modelPath: string,
   device: Device,
   threads: number | undefined,
+  spinning: boolean,
 ): Promise<{ session: ort.InferenceSession; report: ProviderReport }> {
   if (!existsSync(modelPath)) {
     throw new ContractError(`model file ${modelPath} not found`);
@@ -690,6 +704,10 @@ async function openSession(
         // Severity 3 (error) hides onnxruntime's load-time warnings, such
         // as nodes placed on the CPU next to a GPU provider.
         logSeverityLevel: 3,
+        // Becomes the session config entry "session.intra_op.allow_spinning".
+        extra: {
+          session: { intra_op: { allow_spinning: spinning ? "1" : "0" } },
+        },
       });
       attempts.push({ provider, ok: true, reason: "session created" });
       return { session, report: { requested: device, provider, attempts } };
