@@ -71,7 +71,8 @@ Checkpoints and review:
 
 Output:
   --out DIR               output directory (default runs/<strategy>-<time>);
-                          result.json is rewritten after every round
+                          result.json is rewritten after every round, less
+                          often once one rewrite takes over 5 ms
   --json                  print result.json to standard output
   --quiet                 no progress lines
   -h, --help              this help

@@ -25,9 +25,9 @@ import {
 import { UsageError } from "./errors.ts";
 import { createProgressReporter } from "./progress.ts";
 import { createReviewPrompt } from "./review-prompt.ts";
+import { createPartialResultWriter } from "./partial-result.ts";
 import {
   openSearchSession,
-  writePartialResult,
   type ResumeTarget,
   type SearchSession,
 } from "./search-session.ts";
@@ -109,6 +109,7 @@ export async function runParsedSearch(
   }
   const progress = args.quiet ? undefined : createProgressReporter(args.strategy, io);
   const resultPath = join(outDir, "result.json");
+  const writePartial = createPartialResultWriter(resultPath);
   const started = Date.now();
   const toResult = (outcome: SearchOutcome, seconds: number) =>
     buildResult(outcome, {
@@ -166,8 +167,9 @@ export async function runParsedSearch(
       : undefined,
     onProgress: progress?.update,
     signal: io.signal,
-    onRound: (partial) =>
-      writePartialResult(resultPath, toResult(partial, (Date.now() - started) / 1000)),
+    onRound: (partial) => {
+      writePartial(() => toResult(partial, (Date.now() - started) / 1000));
+    },
   }).finally(async () => {
     progress?.finish();
     await session.close();
