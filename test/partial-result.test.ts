@@ -10,8 +10,8 @@ function resultPath(): string {
 }
 
 /**
- * A fake clock whose time advances by `writeMs` inside each write and by
- * `roundMs` between rounds.
+ * Makes a fake clock that advances by `writeMs` inside each write and by
+ * what `advance` adds between rounds.
  */
 function fakeClock(writeMs: number) {
   let time = 0;
