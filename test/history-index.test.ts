@@ -120,6 +120,29 @@ describe("history index", () => {
     assert.equal(historyIndex(right).has(left[12].key), false);
   });
 
+  test("rankedWhere filters each record once", () => {
+    const rng = new Rng(14);
+    const key = {};
+    const checked: string[] = [];
+    const keep = (record: EvaluationRecord) => {
+      checked.push(record.key);
+      return (record.metrics.accuracy ?? 0) >= 85;
+    };
+    let history: EvaluationRecord[] = [];
+    for (let round = 1; round <= 10; round++) {
+      history = history.concat(makeRound(rng, round, 10));
+      const kept = historyIndex(history).rankedWhere(key, keep);
+      assert.deepEqual(
+        kept,
+        sortedRanking(history).filter((record) => (record.metrics.accuracy ?? 0) >= 85),
+        `round ${round}`,
+      );
+    }
+
+    assert.equal(new Set(checked).size, checked.length, "a record was checked twice");
+    assert.equal(checked.length, sortedRanking(history).length);
+  });
+
   test("failed rounds at the end", () => {
     const rng = new Rng(10);
     let history = makeRound(rng, 1, 5, 0);

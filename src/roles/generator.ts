@@ -106,6 +106,7 @@ export async function runGenerator(
       rng,
       visited: visitedKeys(state),
       feasible: (arch) => !runtime.checkCost || runtime.checkCost(space.cost(arch)) === null,
+      cacheKey: runtime,
     }).map((arch) => space.toJSON(arch));
     return { proposals, proposalSource: "generator", generatorCalls: calls, rngState: rng.seed };
   };

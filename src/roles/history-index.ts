@@ -23,34 +23,44 @@ export interface ChoiceTallies {
  * was indexed is not seen.
  */
 export class HistoryIndex {
+  private rankedRecords: readonly EvaluationRecord[] | undefined;
+  /** Ranked positions of the records that passed a `rankedWhere` filter, by its key. */
+  private readonly filtered = new WeakMap<object, Int32Array>();
+
   private constructor(
     readonly length: number,
     private readonly lineage: Lineage,
-    /** Successful records, best first; ties keep history order. */
-    readonly ranked: readonly EvaluationRecord[],
-    /** Position in the history of each record of `ranked`. */
+    /** History positions of the successful records, best first; ties keep history order. */
     private readonly rankedPositions: Int32Array,
     private readonly rounds: RoundRun,
+    /** The index this one extends, for the filters it already ran. */
+    private readonly base: { length: number; filtered: WeakMap<object, Int32Array> } | null,
   ) {}
 
   /** Builds the index of `history` from scratch. */
   static build(history: readonly EvaluationRecord[]): HistoryIndex {
     const lineage: Lineage = {
       records: [],
+      accuracies: [],
       firstPosition: new Map(),
       duplicateKeys: false,
       nonFiniteAccuracy: false,
       choiceCodes: new WeakMap(),
     };
     appendToLineage(lineage, history, 0);
-    const positions = rankPositions(history, 0);
     return new HistoryIndex(
       history.length,
       lineage,
-      Array.from(positions, (position) => history[position]),
-      positions,
+      rankPositions(lineage, 0, history.length),
       extendRoundRun(EMPTY_RUN, history),
+      null,
     );
+  }
+
+  /** Successful records, best first; records of equal accuracy keep history order. */
+  get ranked(): readonly EvaluationRecord[] {
+    this.rankedRecords ??= this.recordsAt(this.rankedPositions);
+    return this.rankedRecords;
   }
 
   /** True when `history` starts with the records this index covers. */
@@ -81,15 +91,37 @@ export class HistoryIndex {
     // reproduces its order.
     if (lineage.nonFiniteAccuracy) return HistoryIndex.build(history);
 
-    const added = rankPositions(history, this.length);
-    const positions = mergePositions(lineage.records, this.rankedPositions, added);
+    const added = rankPositions(lineage, this.length, history.length);
     return new HistoryIndex(
       history.length,
       lineage,
-      Array.from(positions, (position) => lineage.records[position]),
-      positions,
+      mergePositions(lineage.accuracies, this.rankedPositions, added),
       extendRoundRun(this.rounds, history.slice(this.length)),
+      { length: this.length, filtered: this.filtered },
     );
+  }
+
+  /**
+   * Returns the ranked records for which `keep` is true. `key` names the
+   * filter: results are cached under it, and an index extended from this
+   * one runs `keep` only on the new records. Pass the same key only with
+   * a filter that gives the same answers.
+   */
+  rankedWhere(key: object, keep: (record: EvaluationRecord) => boolean): readonly EvaluationRecord[] {
+    let positions = this.filtered.get(key);
+    if (!positions) {
+      const records = this.lineage.records;
+      const inherited = this.base?.filtered.get(key);
+      if (inherited) {
+        const added = rankPositions(this.lineage, this.base!.length, this.length);
+        const kept = added.filter((position) => keep(records[position]));
+        positions = mergePositions(this.lineage.accuracies, inherited, kept);
+      } else {
+        positions = this.rankedPositions.filter((position) => keep(records[position]));
+      }
+      this.filtered.set(key, positions);
+    }
+    return this.recordsAt(positions);
   }
 
   /** True when an evaluated record has this key. */
@@ -131,21 +163,32 @@ export class HistoryIndex {
   choiceTallies(space: SearchSpace, elite: number): ChoiceTallies {
     const codes = choiceCodesOf(this.lineage, space, this.length);
     const genes = space.genes.length;
-    const zeros = () => space.genes.map((gene) => gene.choices.map(() => 0));
-    const tallies: ChoiceTallies = { counts: zeros(), sums: zeros(), eliteCounts: zeros() };
+    const width = Math.max(0, ...space.genes.map((gene) => gene.choices.length));
+    const counts = new Float64Array(genes * width);
+    const sums = new Float64Array(genes * width);
+    const eliteCounts = new Float64Array(genes * width);
+    const accuracies = this.lineage.accuracies;
     for (let rank = 0; rank < this.rankedPositions.length; rank++) {
       const position = this.rankedPositions[rank];
       if (!codes.parsed[position]) continue;
-      const accuracy = this.ranked[rank].metrics.accuracy ?? 0;
+      const accuracy = accuracies[position];
       for (let g = 0; g < genes; g++) {
         const choice = codes.codes[position * genes + g];
         if (choice < 0) continue;
-        tallies.counts[g][choice] += 1;
-        tallies.sums[g][choice] += accuracy;
-        if (rank < elite) tallies.eliteCounts[g][choice] += 1;
+        const cell = g * width + choice;
+        counts[cell] += 1;
+        sums[cell] += accuracy;
+        if (rank < elite) eliteCounts[cell] += 1;
       }
     }
-    return tallies;
+    const byGene = (values: Float64Array) =>
+      space.genes.map((gene, g) => Array.from(values.subarray(g * width, g * width + gene.choices.length)));
+    return { counts: byGene(counts), sums: byGene(sums), eliteCounts: byGene(eliteCounts) };
+  }
+
+  private recordsAt(positions: Int32Array): EvaluationRecord[] {
+    const records = this.lineage.records;
+    return Array.from(positions, (position) => records[position]);
   }
 }
 
@@ -155,6 +198,8 @@ export class HistoryIndex {
  */
 interface Lineage {
   records: EvaluationRecord[];
+  /** Accuracy per record, as the ranking compares it (0 for a failed record). */
+  accuracies: number[];
   firstPosition: Map<string, number>;
   duplicateKeys: boolean;
   nonFiniteAccuracy: boolean;
@@ -178,6 +223,7 @@ function appendToLineage(
 ): void {
   records.forEach((record, i) => {
     lineage.records.push(record);
+    lineage.accuracies.push(record.metrics.accuracy ?? 0);
     if (lineage.firstPosition.has(record.key)) {
       lineage.duplicateKeys = true;
     } else {
@@ -269,44 +315,51 @@ function isSuccess(record: EvaluationRecord): boolean {
 }
 
 /**
- * Positions of the successful records from `start` on, best first, in the
- * order that a stable sort of the records themselves gives.
+ * Positions of the successful records from `start` to `end`, best first,
+ * in the order that a stable sort of the records themselves gives.
  */
-function rankPositions(history: readonly EvaluationRecord[], start: number): Int32Array {
+function rankPositions(lineage: Lineage, start: number, end: number): Int32Array {
   const positions: number[] = [];
-  for (let i = start; i < history.length; i++) {
-    if (isSuccess(history[i])) positions.push(i);
+  for (let i = start; i < end; i++) {
+    if (isSuccess(lineage.records[i])) positions.push(i);
   }
-  positions.sort(
-    (a, b) => (history[b].metrics.accuracy ?? 0) - (history[a].metrics.accuracy ?? 0),
-  );
+  const accuracies = lineage.accuracies;
+  positions.sort((a, b) => accuracies[b] - accuracies[a]);
   return Int32Array.from(positions);
 }
 
 /**
- * Merges two best-first position lists. On equal accuracy a position of
- * `older` comes first, which is where a stable sort of the whole history
- * puts it.
+ * Merges two best-first position lists, where every position of `newer`
+ * comes after those of `older` in the history. On equal accuracy the
+ * position of `older` comes first, which is where a stable sort of the
+ * whole history puts it. Each new position's place is found by binary
+ * search, and the runs of `older` between them are copied whole.
  */
 function mergePositions(
-  records: readonly EvaluationRecord[],
+  accuracies: readonly number[],
   older: Int32Array,
   newer: Int32Array,
 ): Int32Array {
   if (newer.length === 0) return older;
   const merged = new Int32Array(older.length + newer.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < older.length && j < newer.length) {
-    if (records[newer[j]].metrics.accuracy! > records[older[i]].metrics.accuracy!) {
-      merged[k++] = newer[j++];
-    } else {
-      merged[k++] = older[i++];
+  let from = 0;
+  let written = 0;
+  for (const position of newer) {
+    const accuracy = accuracies[position];
+    // The first position of `older` at or after `from` with a lower accuracy.
+    let low = from;
+    let high = older.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (accuracies[older[middle]] < accuracy) high = middle;
+      else low = middle + 1;
     }
+    merged.set(older.subarray(from, low), written);
+    written += low - from;
+    merged[written++] = position;
+    from = low;
   }
-  merged.set(older.subarray(i), k);
-  merged.set(newer.subarray(j), k + (older.length - i));
+  merged.set(older.subarray(from), written);
   return merged;
 }
 

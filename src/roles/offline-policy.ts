@@ -11,7 +11,8 @@ import {
   geneStatistics,
   rankRecords,
 } from "./statistics.ts";
-import { parseRecordArch } from "./history-index.ts";
+import { PrefixSumPicker } from "../util/prefix-sum-picker.ts";
+import { historyIndex, parseRecordArch } from "./history-index.ts";
 
 /**
  * Pseudo-count of the prior against the elite counts: with 5, the prior
@@ -100,9 +101,15 @@ export function offlineCandidates(
     visited: { has(key: string): boolean };
     /** True when an architecture meets every constraint. */
     feasible: (arch: unknown) => boolean;
+    /**
+     * An object that stays the same while `space` and `feasible` do, such
+     * as the search's runtime. With it, each evaluated architecture is
+     * checked against the constraints once, not in every round.
+     */
+    cacheKey?: object;
   },
 ): unknown[] {
-  const { history, guidance, count, rng, visited, feasible } = options;
+  const { history, guidance, count, rng, visited, feasible, cacheKey } = options;
   const weights = space.genes.map((gene) =>
     guidance[gene.name] ?? normalize(space.prior?.[space.genes.indexOf(gene)] ?? gene.choices.map(() => 1)),
   );
@@ -118,7 +125,10 @@ export function offlineCandidates(
   const sampleFromWeights = () =>
     space.decode(space.genes.map((gene, g) => gene.choices[rng.weighted(weights[g])]));
 
-  const ranked = rankRecords(history).filter((record) => feasible(parseRecordOrThrow(space, record)));
+  const meetsConstraints = (record: EvaluationRecord) => feasible(parseRecordOrThrow(space, record));
+  const ranked = cacheKey
+    ? historyIndex(history).rankedWhere(cacheKey, meetsConstraints)
+    : rankRecords(history).filter(meetsConstraints);
   if (ranked.length === 0) {
     offer(space.decode(space.genes.map((gene, g) => gene.choices[argmax(weights[g])])));
   } else {
@@ -130,9 +140,9 @@ export function offlineCandidates(
       offer(arch);
     }
     const elite = ranked.slice(0, eliteSize(ranked.length));
-    const eliteWeights = rankWeights(elite.length);
+    const picker = rankBiasedPicker(elite.length);
     for (let tries = 0; out.length < count - Math.floor(count / 5) && tries < count * 20; tries++) {
-      const parent = parseRecordOrThrow(space, elite[rng.weighted(eliteWeights)]);
+      const parent = parseRecordOrThrow(space, elite[picker.pick(rng)]);
       offer(mutateWithWeights(space, parent, weights, rng, 1 + rng.int(2)));
     }
   }
@@ -186,9 +196,31 @@ export function mutateWithWeights(
   return space.decode(values);
 }
 
-/** Weights 1/(i+1) of a best-first list, for picks biased to the front. */
-function rankWeights(length: number): number[] {
-  return Array.from({ length }, (_v, i) => 1 / (i + 1));
+/** Weights 1/(i+1) and their prefix sums, grown as longer elites need them. */
+let rankWeights = { weights: new Float64Array(0), prefixSums: new Float64Array(0) };
+
+/**
+ * Returns a picker of an index into a best-first list of `length`, biased
+ * to the front with weights 1/(i+1). It picks what `rng.weighted` would
+ * pick over those weights.
+ */
+function rankBiasedPicker(length: number): PrefixSumPicker {
+  const known = rankWeights.weights.length;
+  if (known < length) {
+    const size = Math.max(length, 2 * known);
+    const weights = new Float64Array(size);
+    const prefixSums = new Float64Array(size);
+    weights.set(rankWeights.weights);
+    prefixSums.set(rankWeights.prefixSums);
+    let sum = known > 0 ? prefixSums[known - 1] : 0;
+    for (let i = known; i < size; i++) {
+      weights[i] = 1 / (i + 1);
+      sum += weights[i];
+      prefixSums[i] = sum;
+    }
+    rankWeights = { weights, prefixSums };
+  }
+  return new PrefixSumPicker(rankWeights.weights, rankWeights.prefixSums, length);
 }
 
 function argmax(values: readonly number[]): number {
