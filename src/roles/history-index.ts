@@ -188,7 +188,9 @@ export class HistoryIndex {
 
   private recordsAt(positions: Int32Array): EvaluationRecord[] {
     const records = this.lineage.records;
-    return Array.from(positions, (position) => records[position]);
+    const out = new Array<EvaluationRecord>(positions.length);
+    for (let i = 0; i < positions.length; i++) out[i] = records[positions[i]];
+    return out;
   }
 }
 
