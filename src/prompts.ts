@@ -8,6 +8,7 @@ export type PromptName =
   | "navigator-system"
   | "navigator-initial"
   | "navigator-update"
+  | "navigator-round-summary"
   | "generator-system"
   | "generator-user";
 

@@ -79,6 +79,16 @@ export const SearchOutputSchema = z.object({
   usage: z
     .object({ navigator: RoleUsageSchema, generator: RoleUsageSchema })
     .describe("LLM calls and tokens per role"),
+  roundUsage: z
+    .array(
+      z.object({
+        round: z.number().int(),
+        role: z.enum(["navigator", "generator"]),
+        promptTokens: z.number(),
+        completionTokens: z.number(),
+      }),
+    )
+    .describe("Prompt and completion tokens of every LLM call, with its round"),
   rejections: z
     .array(z.object({ round: z.number().int(), proposal: z.string(), reason: z.string() }))
     .describe("Proposals the Coordinator rejected, with the reason"),

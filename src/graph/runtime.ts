@@ -23,7 +23,7 @@ export interface SearchRuntime {
    */
   checkCost?: (cost: Cost) => string | null;
   structuredOutput?: StructuredOutputMode;
-  /** Navigator exchanges kept verbatim in memory (default 3). */
+  /** Navigator exchanges kept in memory (default 3): strategies verbatim, requests summarized. */
   memoryExchanges?: number;
   /** Task fields used where the input's task leaves them out (a served graph's configuration). */
   taskDefaults?: Partial<SearchTask>;

@@ -61,6 +61,15 @@ export interface RoleUsage {
 
 export type Usage = Record<"navigator" | "generator", RoleUsage>;
 
+/** Tokens of one LLM call, for counts per round. */
+export interface CallUsage {
+  /** The round the call served: the Navigator's call for round r writes its strategy. */
+  round: number;
+  role: "navigator" | "generator";
+  promptTokens: number;
+  completionTokens: number;
+}
+
 /** An LLM call that failed and was replaced by the offline policy. */
 export interface Fallback {
   round: number;
@@ -68,10 +77,16 @@ export interface Fallback {
   error: string;
 }
 
-/** One Navigator exchange kept verbatim in memory. */
+/** One Navigator exchange kept in memory. */
 export interface Exchange {
   round: number;
   request: string;
+  /**
+   * The request's results in one paragraph, which later prompts show in
+   * place of the request. Absent for round 1, whose request is the task,
+   * and in threads checkpointed before summaries existed.
+   */
+  summary?: string;
   strategy: string;
 }
 
@@ -130,7 +145,13 @@ const append = <T>() =>
  * Channels whose value only grows at the end (the `append` reducer). The
  * SQLite checkpointer stores them as segments of new items.
  */
-export const APPEND_CHANNELS = ["strategies", "history", "rejections", "fallbacks"] as const;
+export const APPEND_CHANNELS = [
+  "strategies",
+  "history",
+  "rejections",
+  "fallbacks",
+  "roundUsage",
+] as const;
 
 /** State of a CoLLM-NAS search. */
 export const SearchState = Annotation.Root({
@@ -144,7 +165,7 @@ export const SearchState = Annotation.Root({
   strategies: append<RoundStrategy>(),
   /** Structured per-gene weights behind an offline strategy. */
   guidance: replace<Guidance>(() => ({})),
-  /** Navigator memory: its last exchanges, kept verbatim and bounded. */
+  /** Navigator memory: its last exchanges, bounded in number. */
   navigatorMemory: replace<Exchange[]>(() => []),
   /** Raw proposals of the latest Generator call. */
   proposals: replace<unknown[]>(() => []),
@@ -165,6 +186,8 @@ export const SearchState = Annotation.Root({
     navigator: { calls: 0, promptTokens: 0, completionTokens: 0 },
     generator: { calls: 0, promptTokens: 0, completionTokens: 0 },
   })),
+  /** Tokens of every LLM call that returned, in order. */
+  roundUsage: append<CallUsage>(),
   /** State of the seeded random stream. */
   rngState: replace<number>(() => 0),
   /** The Coordinator's routing decision. */

@@ -32,6 +32,19 @@ export function generatorOutputSchema(candidate: z.ZodType) {
 
 /** Adds one call's token counts to a role's totals. */
 export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessage[]): RoleUsage {
+  const { promptTokens, completionTokens } = callTokens(message, prompt);
+  return {
+    calls: total.calls + 1,
+    promptTokens: total.promptTokens + promptTokens,
+    completionTokens: total.completionTokens + completionTokens,
+  };
+}
+
+/** Returns the prompt and completion tokens of one call. */
+export function callTokens(
+  message: AIMessage,
+  prompt: BaseMessage[],
+): { promptTokens: number; completionTokens: number } {
   const reported = message.usage_metadata;
   // Without reported usage, tokens are counted with OpenAI's o200k_base
   // encoding: exact for recent OpenAI models, an estimate for others.
@@ -39,11 +52,7 @@ export function addUsage(total: RoleUsage, message: AIMessage, prompt: BaseMessa
     reported?.input_tokens ?? prompt.reduce((sum, m) => sum + countTokens(contentText(m)), 0);
   const completionTokens =
     reported?.output_tokens ?? countTokens(contentText(message));
-  return {
-    calls: total.calls + 1,
-    promptTokens: total.promptTokens + promptTokens,
-    completionTokens: total.completionTokens + completionTokens,
-  };
+  return { promptTokens, completionTokens };
 }
 
 let encoder: Tiktoken | undefined;

@@ -151,6 +151,8 @@ function renderRounds(result: SearchResultFile): string {
   if (anyFailed) headers.push("failed");
   headers.push("rejected proposals");
   if (usedLlm) headers.push("LLM fallbacks");
+  const tokens = new Map((result.usageByRound ?? []).map((entry) => [entry.round, entry]));
+  if (result.usageByRound) headers.push("tokens (prompt + completion)");
   headers.push("strategy author");
 
   let total = 0;
@@ -170,6 +172,12 @@ function renderRounds(result: SearchResultFile): string {
     cells.push(String(result.rejections.filter((rejection) => rejection.round === round).length));
     if (usedLlm) {
       cells.push(String(result.fallbacks.filter((fallback) => fallback.round === round).length));
+    }
+    if (result.usageByRound) {
+      const entry = tokens.get(round);
+      const sum = (role: "navigator" | "generator") =>
+        entry ? entry[role].promptTokens + entry[role].completionTokens : 0;
+      cells.push(String(sum("navigator") + sum("generator")));
     }
     cells.push(result.strategies.find((strategy) => strategy.round === round)?.author ?? "none");
     rows.push(cells);

@@ -65,6 +65,10 @@ const resultSchema = z.looseObject({
     z.object({ round: z.number(), role: z.enum(["navigator", "generator"]), error: z.string() }),
   ),
   usage: z.object({ navigator: roleUsage, generator: roleUsage }).nullable(),
+  usageByRound: z
+    .array(z.object({ round: z.number(), navigator: roleUsage, generator: roleUsage }))
+    .nullable()
+    .optional(),
 });
 
 /**

@@ -3,7 +3,7 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { renderPrompt } from "../prompts.ts";
 import type { SearchRuntime } from "../graph/runtime.ts";
 import type { SearchStateType, SearchUpdate } from "../graph/state.ts";
-import { addUsage, callGenerator } from "../llm/call.ts";
+import { addUsage, callGenerator, callTokens } from "../llm/call.ts";
 import { strategyExcerpt, withRoundMetadata } from "../graph/trace-metadata.ts";
 import { Rng } from "../util/random.ts";
 import { offlineCandidates } from "./offline-policy.ts";
@@ -142,6 +142,7 @@ export async function runGenerator(
       proposalSource: "generator",
       generatorCalls: calls,
       usage: { ...state.usage, generator: addUsage(state.usage.generator, message, messages) },
+      roundUsage: [{ round: state.round, role: "generator", ...callTokens(message, messages) }],
       rejections: note
         ? [{ round: state.round, proposal: "(whole reply)", reason: note }]
         : [],

@@ -9,11 +9,11 @@ import type {
   SearchStateType,
   SearchUpdate,
 } from "../graph/state.ts";
-import { addUsage } from "../llm/call.ts";
+import { addUsage, callTokens } from "../llm/call.ts";
 import { withRoundMetadata } from "../graph/trace-metadata.ts";
 import { redactSecrets } from "../util/redact.ts";
 import { offlineStrategy } from "./offline-policy.ts";
-import { formatBest, formatRejections, formatResults } from "./format.ts";
+import { formatArch, formatBest, formatRejections, formatResults } from "./format.ts";
 import { formatStatistics, geneStatistics, latestOfRound, rankRecords } from "./statistics.ts";
 import { readStrategy } from "./strategy-check.ts";
 
@@ -21,10 +21,11 @@ import { readStrategy } from "./strategy-check.ts";
 const SUMMARY_TOP = 5;
 
 /**
- * Builds the Navigator's prompt: the system prompt, the task, and the last
- * exchanges verbatim, then this round's request. Older rounds live only in
- * the summary inside the request, so the prompt does not grow with the
- * number of rounds.
+ * Builds the Navigator's prompt: the system prompt, the task, the last
+ * exchanges, then this round's request. A remembered exchange shows its
+ * strategy verbatim but its request as a one-paragraph summary, and older
+ * rounds live only in the summary of all results inside the request, so
+ * the prompt does not grow with the number of rounds.
  */
 export function navigatorMessages(
   state: SearchStateType,
@@ -46,7 +47,7 @@ export function navigatorMessages(
   recent.forEach((exchange, i) => {
     // The first exchange's request is the task message already above.
     if (!(exchange.round === 1 && i === 0)) {
-      messages.push(new HumanMessage(exchange.request));
+      messages.push(new HumanMessage(exchange.summary ?? exchange.request));
     }
     messages.push(new AIMessage(exchange.strategy));
   });
@@ -62,6 +63,24 @@ function initialRequest(state: SearchStateType): string {
     constraints: task.constraints || "none",
     budget: task.budget,
     candidates: task.candidatesPerRound,
+  });
+}
+
+/** Summarizes the results of round `state.round` in one paragraph, for the Navigator's memory. */
+export function roundSummary(state: SearchStateType, runtime: SearchRuntime): string {
+  const records = latestOfRound(state.history, state.round);
+  const roundBest = rankRecords(records)[0];
+  return renderPrompt("navigator-round-summary", {
+    round: state.round,
+    evaluated: state.history.length,
+    budget: state.task.budget,
+    count: records.length,
+    failed: records.filter((record) => record.error !== undefined).length,
+    rejected: latestOfRound(state.rejections, state.round).length,
+    round_best: roundBest
+      ? `${roundBest.metrics.accuracy!.toFixed(2)}% (${formatArch(runtime.space, roundBest.arch)})`
+      : "none",
+    best: formatBest(runtime.space, state.best),
   });
 }
 
@@ -145,9 +164,10 @@ export async function runNavigator(
     )) as AIMessage;
     const strategy = readStrategy(reply);
     const keep = runtime.memoryExchanges ?? 3;
+    const summary = round === 1 ? undefined : roundSummary(state, runtime);
     const memory: Exchange[] = [
       ...state.navigatorMemory,
-      { round, request, strategy },
+      { round, request, ...(summary === undefined ? {} : { summary }), strategy },
     ].slice(-keep);
     return {
       ...base,
@@ -158,6 +178,7 @@ export async function runNavigator(
         ...state.usage,
         navigator: addUsage(state.usage.navigator, reply, messages),
       },
+      roundUsage: [{ round, role: "navigator", ...callTokens(reply, messages) }],
     };
   } catch (error) {
     return {

@@ -140,6 +140,8 @@ function toOutcome(state: SearchStateType, stopReason: string): SearchOutcome {
     best: state.best,
     stopReason: state.stopReason ?? stopReason,
     usage: state.usage,
+    // A thread checkpointed before per-round counts existed has none.
+    roundUsage: state.roundUsage ?? [],
     rejections: state.rejections,
     fallbacks: state.fallbacks,
     strategies: state.strategies,

@@ -1,6 +1,14 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import type { RoleUsage } from "../graph/state.ts";
 import type { SearchOutcome } from "./run.ts";
+
+/** Tokens of one round, per role. */
+export interface RoundTokenUsage {
+  round: number;
+  navigator: RoleUsage;
+  generator: RoleUsage;
+}
 
 /** The result file of a search, written as DIR/result.json. */
 export interface SearchResultFile {
@@ -32,6 +40,11 @@ export interface SearchResultFile {
   fallbacks: SearchOutcome["fallbacks"];
   /** Tokens per role; null when no LLM was used. */
   usage: SearchOutcome["usage"];
+  /**
+   * Tokens per round and role, for the rounds with an LLM call; null when
+   * no LLM was used. Absent from files written before it existed.
+   */
+  usageByRound?: RoundTokenUsage[] | null;
 }
 
 export function buildResult(
@@ -78,7 +91,29 @@ export function buildResult(
     rejections: outcome.rejections,
     fallbacks: outcome.fallbacks,
     usage: usedLlm ? outcome.usage : null,
+    usageByRound: usedLlm ? tokensByRound(outcome.roundUsage) : null,
   };
+}
+
+/** Sums the calls' tokens per round and role, rounds in increasing order. */
+export function tokensByRound(calls: SearchOutcome["roundUsage"]): RoundTokenUsage[] {
+  const rounds = new Map<number, RoundTokenUsage>();
+  for (const call of calls) {
+    let entry = rounds.get(call.round);
+    if (!entry) {
+      entry = {
+        round: call.round,
+        navigator: { calls: 0, promptTokens: 0, completionTokens: 0 },
+        generator: { calls: 0, promptTokens: 0, completionTokens: 0 },
+      };
+      rounds.set(call.round, entry);
+    }
+    const role = entry[call.role];
+    role.calls += 1;
+    role.promptTokens += call.promptTokens;
+    role.completionTokens += call.completionTokens;
+  }
+  return [...rounds.values()].sort((a, b) => a.round - b.round);
 }
 
 /**

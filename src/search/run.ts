@@ -5,6 +5,7 @@ import { regularizedEvolution } from "../baselines/regularized-evolution.ts";
 import type { Evaluator } from "../evaluators/types.ts";
 import type {
   Best,
+  CallUsage,
   EvaluationRecord,
   Fallback,
   Rejection,
@@ -51,6 +52,8 @@ export interface SearchOutcome {
   best: Best | null;
   stopReason: string;
   usage: Usage | null;
+  /** Tokens of every LLM call, by round; empty for baselines. */
+  roundUsage: CallUsage[];
   rejections: Rejection[];
   fallbacks: Fallback[];
   strategies: RoundStrategy[];
@@ -91,6 +94,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchOutcome> 
   return {
     ...result,
     usage: null,
+    roundUsage: [],
     rejections: [],
     fallbacks: [],
     strategies: [],
