@@ -28,7 +28,11 @@ Search space and evaluator:
                           supernet's folder)
   --device NAME           auto, cpu, cuda or webgpu (default cpu); auto tries
                           cuda, then webgpu, then cpu
-  --threads N             ONNX Runtime intra-op threads (default: its choice)
+  --threads N             ONNX Runtime intra-op threads (default: its choice,
+                          or the machine's cores with --concurrency)
+  --concurrency N         candidates of a round evaluated at once (default
+                          1); a supernet opens N sessions with --threads / N
+                          intra-op threads each; results keep their order
   --width 1.0|1.2         ofa-mbv3 width multiplier (default 1.2)
   --latency-table FILE    ofa-mbv3 per-layer latency table (JSON)
   --autoformer-config F   AutoFormer supernet YAML (autoformer-t|s|b)
@@ -144,6 +148,7 @@ const SearchArgs = z.object({
     .enum(["auto", "cpu", "cuda", "webgpu"], { message: "--device must be auto, cpu, cuda or webgpu" })
     .default("cpu"),
   threads: positiveInt("--threads").optional(),
+  concurrency: positiveInt("--concurrency").default(1),
   width: z.enum(["1.0", "1.2", "1"], { message: "--width must be 1.0 or 1.2" }).transform(Number).optional(),
   "latency-table": path("--latency-table").optional(),
   "autoformer-config": path("--autoformer-config").optional(),

@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { readEnvironment } from "../config.ts";
 import { CachedEvaluator } from "../evaluators/cache.ts";
+import { ConcurrentEvaluator } from "../evaluators/concurrent.ts";
 import { GuardedEvaluator } from "../evaluators/guarded.ts";
 import { NB201_DATASET_COLUMNS, TableEvaluator } from "../evaluators/table.ts";
 import type { Evaluator } from "../evaluators/types.ts";
@@ -143,6 +145,7 @@ export async function runParsedSearch(
         population: args.population ?? null,
         sampleSize: args["sample-size"] ?? null,
         evaluationCache: { hits: evaluator.hits, misses: evaluator.misses },
+        concurrency: args.concurrency,
         seconds,
         ...session.resultSettings,
       },
@@ -255,20 +258,46 @@ async function scoreOnHeldOutSplits(
   return report;
 }
 
+/**
+ * Creates the evaluator, as `--concurrency` workers: a supernet gets one
+ * onnxruntime session per worker, splitting the intra-op threads between
+ * them, and any other evaluator is shared by the workers.
+ */
 async function createEvaluator(
   args: SearchArgs,
   space: SearchSpace,
   supernet: SupernetChoice | undefined,
 ): Promise<Evaluator> {
+  const workers = args.concurrency;
   if (supernet) {
-    return OnnxSupernetEvaluator.create({
-      modelPath: supernet.modelPath,
-      dataDir: supernet.dataDir,
-      device: args.device,
-      threads: args.threads,
-      split: "search",
-    });
+    const threads =
+      workers === 1
+        ? args.threads
+        : Math.max(1, Math.floor((args.threads ?? availableParallelism()) / workers));
+    const sessions: Evaluator[] = [];
+    try {
+      for (let i = 0; i < workers; i++) {
+        sessions.push(
+          await OnnxSupernetEvaluator.create({
+            modelPath: supernet.modelPath,
+            dataDir: supernet.dataDir,
+            device: args.device,
+            threads,
+            split: "search",
+          }),
+        );
+      }
+    } catch (error) {
+      await Promise.all(sessions.map((session) => session.close?.()));
+      throw error;
+    }
+    return workers === 1 ? sessions[0] : new ConcurrentEvaluator(sessions);
   }
+  const evaluator = await createSerialEvaluator(args, space);
+  return workers === 1 ? evaluator : new ConcurrentEvaluator(Array(workers).fill(evaluator));
+}
+
+async function createSerialEvaluator(args: SearchArgs, space: SearchSpace): Promise<Evaluator> {
   if (args.predictor) {
     if (args.benchmark) {
       throw new UsageError("pass either --predictor or --benchmark, not both");
