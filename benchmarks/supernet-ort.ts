@@ -183,6 +183,8 @@ const evaluator = await OnnxSupernetEvaluator.create({
   dataDir: bundle,
   device: "cpu",
   threads,
+  // Spinning as in the raw sessions above, which keep onnxruntime's default.
+  spinning: true,
 });
 await evaluator.evaluate([{ key: "warm-up", arch: subnets[0].ops }]);
 const results = await evaluator.evaluate(
