@@ -149,8 +149,8 @@ async function tokensSection(): Promise<string> {
 A CoLLM-NAS search of ${evaluations} evaluations (10 per round) on the
 NAS-Bench-201 table (CIFAR-10) with scripted LLMs that report no usage,
 so the search counts every prompt and reply with o200k_base. The
-Navigator replies with a fixed strategy of ${strategyTokens} tokens; the Generator
-proposes new cells in a fixed order, as many as its prompt requests, and is
+Navigator replies with a fixed strategy of ${strategyTokens} tokens. The Generator
+proposes new cells in a fixed order, as many as its prompt requests. It is
 called again in a round when the Coordinator rejects proposals as
 isomorphic to evaluated cells. Counts are per call; result.json's
 \`usageByRound\` sums them per round.
@@ -230,8 +230,8 @@ async function parallelSection(): Promise<string> {
 
 ${SIZES.supernetArchs} architectures of the bundled Fashion-MNIST supernet
 (examples/fmnist-nb201, 1,000 search images each, batch statistics in
-batches of 250) evaluated as one round through \`ConcurrentEvaluator\`, the
-way \`--concurrency N\` builds it: N onnxruntime sessions (onnxruntime-node
+batches of 250) evaluated as one round through \`ConcurrentEvaluator\`. That
+is how \`--concurrency N\` builds it: N onnxruntime sessions (onnxruntime-node
 ${ort.env.versions.common}, CPU provider), each with ${cores} cores / N intra-op threads, at
 least 1. Each session first evaluates one architecture unmeasured.
 
@@ -489,10 +489,10 @@ What keeps a round's cost flat as the history grows:
   the items each step added (src/graph/append-log-saver.ts); a checkpoint
   contains a reference to the latest segment, not the whole history.
 - The roles read the history through an index that each round extends
-  instead of rebuilding (src/roles/history-index.ts): the ranking is
-  merged, not sorted; evaluated keys are looked up, not copied into a new
-  set; each record is parsed once per space; the count of failed rounds
-  runs on. Gene statistics still visit every ranked record, in rank order,
+  instead of rebuilding (src/roles/history-index.ts). The ranking is
+  merged, not sorted. Evaluated keys are looked up, not copied into a new
+  set. Each record is parsed once per space, and the count of failed
+  rounds runs on. Gene statistics still visit every ranked record, in rank order,
   so that the means in strategy texts are the same to the last bit.
 - Rank-biased picks of elite parents use prefix sums and return exactly
   what \`Rng.weighted\` returns (src/util/prefix-sum-picker.ts).
@@ -598,7 +598,7 @@ async function anchorsSection(): Promise<string> {
   return `## Evaluations to match CoLLM-NAS
 
 For each seed 0-9, offline CoLLM-NAS searches 100 evaluations (10 per
-round) on the 200-epoch test accuracy, as in docs/benchmarks-nb201.md; its
+round) on the 200-epoch test accuracy, as in docs/benchmarks-nb201.md. Its
 best accuracy becomes the target of regularized evolution (population 10,
 tournament 3) and random search with the same seed, which stop when they
 reach it or after ${cap.toLocaleString("en")} evaluations. Isomorphic cells count as one.
@@ -610,8 +610,8 @@ ${table(
 
 The median, min and max count only the runs that reached the target. For
 scale: the CoLLM-NAS paper (Li, Lin and Wang, arXiv 2509.26037) reports
-search costs 4 to 10 times lower than those of the searches it replaces,
-and this project's benchmarks run it with 100 evaluations on
+search costs 4 to 10 times lower than those of the searches it replaces.
+This project's benchmarks run it with 100 evaluations on
 NAS-Bench-201 (docs/benchmarks-nb201.md) and 250 on the macro spaces
 (docs/benchmarks-ofa.md).`;
 }
