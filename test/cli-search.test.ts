@@ -84,6 +84,23 @@ describe("cli search", { skip: nb201Skip }, () => {
     assert.ok(result.history.every((r: { metrics: { paramsM: number } }) => r.metrics.paramsM <= 0.5));
   });
 
+  test("refuses an --out that holds a search", async () => {
+    const out = tempDir();
+    const first = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "10", "--out", out, "--quiet"]);
+    assert.equal(first.code, 0);
+    const before = readFileSync(join(out, "result.json"), "utf8");
+    const second = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "20", "--out", out]);
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, /already holds a search \(result\.json\); continue it with collm-nas resume --out/);
+    assert.equal(readFileSync(join(out, "result.json"), "utf8"), before);
+  });
+
+  test("exits 1 when nothing is evaluated", async () => {
+    const { code, stderr } = await runCli(["search", "--benchmark", NB201_CSV, "--constraint", "flops<=5", "--out", tempDir()]);
+    assert.equal(code, 1);
+    assert.match(stderr, /No architecture was evaluated successfully/);
+  });
+
   test("--json prints the result", async () => {
     const { stdout } = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "10", "--out", tempDir(), "--json", "--quiet"]);
     assert.equal(JSON.parse(stdout).evaluations, 10);

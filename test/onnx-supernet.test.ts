@@ -653,7 +653,7 @@ describe("OnnxSupernetEvaluator providers", () => {
       [
         "cuda",
         "libonnxruntime_providers_cuda.so",
-        "--onnxruntime-node-install-cuda=v12",
+        "ONNXRUNTIME_NODE_INSTALL=cuda12",
       ],
     );
   });

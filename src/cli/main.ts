@@ -78,6 +78,22 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
       io.stderr(`collm-nas: ${(error as Error).message}\n`);
       return 2;
     }
+    // A damaged checkpoint database or state file is the user's data, not
+    // a bug: say so without a stack trace.
+    if ((error as Error)?.name === "SqliteError") {
+      io.stderr(
+        `collm-nas: the checkpoint database cannot be read (${(error as Error).message}); ` +
+          `restore checkpoints.sqlite from a copy, or start a new search with another --out\n`,
+      );
+      return 2;
+    }
+    if (error instanceof SyntaxError && ["resume", "history", "compare"].includes(command ?? "")) {
+      io.stderr(
+        `collm-nas: a file of the search folder is not valid JSON (${error.message}); ` +
+          `check search.json and result.json, or start a new search\n`,
+      );
+      return 2;
+    }
     throw error;
   }
 }

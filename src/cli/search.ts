@@ -12,6 +12,7 @@ import type { Evaluator } from "../evaluators/types.ts";
 import type { SearchTask } from "../graph/state.ts";
 import { createChatModel } from "../llm/models.ts";
 import { EVALUATOR_FAILING } from "../roles/coordinator.ts";
+import { REVIEWER_STOP_REASON } from "../graph/review.ts";
 import { buildResult, writeFileAtomic } from "../search/result.ts";
 import { writeReports } from "../report/index.ts";
 import { runSearch, type SearchOutcome } from "../search/run.ts";
@@ -70,6 +71,8 @@ export async function runParsedSearch(
   if (args.review && !io.readLine) {
     throw new UsageError("--review needs standard input to read the review decisions");
   }
+  const outDir = resolve(args.out ?? join("runs", `${args.strategy}-${timestamp()}`));
+  if (resume === undefined) rejectEarlierSearch(outDir);
   const supernet = await resolveSupernet(args);
   const space = await createSpaceWithFiles(
     args.space,
@@ -88,7 +91,6 @@ export async function runParsedSearch(
     }),
   );
   const models = resolveModels(args);
-  const outDir = resolve(args.out ?? join("runs", `${args.strategy}-${timestamp()}`));
   ensureWritableOut(outDir);
 
   const task: SearchTask = {
@@ -107,6 +109,7 @@ export async function runParsedSearch(
   const session = await openSearchSession(args, outDir, resume);
   if (!args.quiet) {
     io.stderr(describeStart(args, evaluator, models));
+    if (supernet?.provider) io.stderr(`Supernet ${supernet.modelPath}, ${supernet.provider}\n`);
     io.stderr(describeSession(session, outDir, resume !== undefined));
   }
   const progress = args.quiet ? undefined : createProgressReporter(args.strategy, io);
@@ -190,7 +193,10 @@ export async function runParsedSearch(
   if (args.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   if (!args.quiet) io.stderr(describeEnd(result, space, seconds, resultPath));
   // A search stopped by a failing evaluator ran, but its result is not one to trust.
-  return result.stopReason.startsWith(EVALUATOR_FAILING) ? 1 : 0;
+  if (result.stopReason.startsWith(EVALUATOR_FAILING)) return 1;
+  // A search in which nothing was evaluated successfully found nothing,
+  // unless a reviewer stopped it on purpose.
+  return result.best || result.stopReason === REVIEWER_STOP_REASON ? 0 : 1;
 }
 
 /** The bundled Fashion-MNIST supernet, the default evaluator of nb201. */
@@ -203,6 +209,15 @@ interface SupernetChoice {
   modelPath: string;
   dataDir: string;
   network?: Nb201Network;
+  /** Which execution provider the session got and why others were skipped. */
+  provider?: string;
+}
+
+function describeProvider(report: OnnxSupernetEvaluator["providerReport"]): string {
+  const skipped = report.attempts
+    .filter((attempt) => !attempt.ok)
+    .map((attempt) => `${attempt.provider} skipped: ${attempt.reason}`);
+  return [`execution provider: ${report.provider}`, ...skipped].join("; ");
 }
 
 /**
@@ -291,6 +306,8 @@ async function createEvaluator(
       await Promise.all(sessions.map((session) => session.close?.()));
       throw error;
     }
+    const report = (sessions[0] as OnnxSupernetEvaluator).providerReport;
+    supernet.provider = describeProvider(report);
     return workers === 1 ? sessions[0] : new ConcurrentEvaluator(sessions);
   }
   const evaluator = await createSerialEvaluator(args, space);
@@ -311,6 +328,18 @@ async function createSerialEvaluator(args: SearchArgs, space: SearchSpace): Prom
     return createOnnxPredictorEvaluator({ modelPath: args.predictor, space, encoder });
   }
   if (!args.benchmark) {
+    if (space.name === "ofa-mbv3") {
+      throw new UsageError(
+        "no evaluator given for ofa-mbv3; pass --predictor FILE with an ONNX accuracy predictor",
+      );
+    }
+    if (space.name !== "nb201") {
+      throw new UsageError(
+        `the CLI has no evaluator for ${space.name}: its cost model works with ` +
+          `collm-nas cost, and a search needs your own evaluator through the API ` +
+          `(createSearchGraph or runSearch with an Evaluator)`,
+      );
+    }
     throw new UsageError(
       "no evaluator given; pass --benchmark FILE with a benchmark table CSV " +
         "(for NAS-Bench-201: the arch_str and accuracy columns)",
@@ -362,6 +391,20 @@ function resolveModels(args: SearchArgs): {
 }
 
 /** Creates the output directory, so that a path that cannot hold one fails before the search. */
+/**
+ * Rejects an --out folder that already holds a search, whose results and
+ * resume settings a new search would overwrite.
+ */
+function rejectEarlierSearch(outDir: string): void {
+  const earlier = ["result.json", "search.json"].find((name) => existsSync(join(outDir, name)));
+  if (earlier) {
+    throw new UsageError(
+      `--out ${outDir} already holds a search (${earlier}); continue it with ` +
+        `collm-nas resume --out ${outDir}, or choose another --out`,
+    );
+  }
+}
+
 function ensureWritableOut(outDir: string): void {
   if (existsSync(outDir) && !statSync(outDir).isDirectory()) {
     throw new UsageError(`--out ${outDir} exists and is not a directory; choose another path`);
@@ -440,6 +483,13 @@ function describeEnd(
     lines.push(
       `LLM calls that failed and were replaced by the offline policy: navigator ` +
         `${count("navigator")}, generator ${count("generator")} (see "fallbacks" in ${resultPath})`,
+    );
+  }
+  if (result.llm !== null && result.llm !== "offline") {
+    const fromGenerator = result.history.filter((r) => r.source === "generator").length;
+    lines.push(
+      `Evaluations proposed by the Generator: ${fromGenerator} of ${result.history.length}; ` +
+        `the rest filled the rounds by mutation.`,
     );
   }
   lines.push(`Result: ${resultPath}`);

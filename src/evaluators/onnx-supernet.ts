@@ -745,7 +745,7 @@ function missingProviderDependency(provider: string): string | undefined {
     if (!existsSync(library)) {
       return (
         `${library} not found. Install the CUDA 12 provider with ` +
-        `"npm install onnxruntime-node --onnxruntime-node-install-cuda=v12", ` +
+        `"ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node", ` +
         `which downloads it from NuGet`
       );
     }
