@@ -101,6 +101,12 @@ describe("cli search", { skip: nb201Skip }, () => {
     assert.match(stderr, /No architecture was evaluated successfully/);
   });
 
+  test("warns about options a baseline ignores", async () => {
+    const { code, stderr } = await runCli(["search", "--benchmark", NB201_CSV, "--strategy", "random", "--rounds", "2", "--budget", "10", "--out", tempDir()]);
+    assert.equal(code, 0);
+    assert.match(stderr, /warning: --rounds has no effect on --strategy random/);
+  });
+
   test("--json prints the result", async () => {
     const { stdout } = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "10", "--out", tempDir(), "--json", "--quiet"]);
     assert.equal(JSON.parse(stdout).evaluations, 10);

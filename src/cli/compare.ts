@@ -1,3 +1,4 @@
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { renderCompareSvg, type ComparedRun } from "../report/compare.ts";
@@ -70,6 +71,9 @@ async function compare(argv: readonly string[], io: CommandIO): Promise<number> 
     runs.push({ label: result.strategy, detail: directory, result });
   }
   const outPath = resolve(values.out ?? "compare.svg");
+  if (existsSync(outPath) && statSync(outPath).isDirectory()) {
+    throw new UsageError(`--out ${outPath} is a directory; pass the path of the SVG file`);
+  }
   await writeFileAtomic(outPath, renderCompareSvg(runs));
   io.stdout(`Wrote ${outPath} (${runs.length} run${runs.length === 1 ? "" : "s"})\n`);
   return 0;

@@ -55,7 +55,8 @@ export async function searchCommand(argv: readonly string[], io: CommandIO): Pro
     io.stdout(SEARCH_HELP);
     return 0;
   }
-  return runParsedSearch(args, io);
+  const usesSupernet = args.supernet !== undefined || (!args.benchmark && !args.predictor && args.space === "nb201");
+  return runParsedSearch(args, io, undefined, ignoredOptions(argv, args, usesSupernet));
 }
 
 /**
@@ -67,6 +68,8 @@ export async function runParsedSearch(
   args: SearchArgs,
   io: CommandIO,
   resume?: ResumeTarget,
+  /** Warnings about options given that this search does not use. */
+  warnings: readonly string[] = [],
 ): Promise<number> {
   if (args.review && !io.readLine) {
     throw new UsageError("--review needs standard input to read the review decisions");
@@ -110,6 +113,9 @@ export async function runParsedSearch(
   if (!args.quiet) {
     io.stderr(describeStart(args, evaluator, models));
     if (supernet?.provider) io.stderr(`Supernet ${supernet.modelPath}, ${supernet.provider}\n`);
+    for (const warning of warnings) {
+      io.stderr(`warning: ${warning}\n`);
+    }
     io.stderr(describeSession(session, outDir, resume !== undefined));
   }
   const progress = args.quiet ? undefined : createProgressReporter(args.strategy, io);
@@ -137,7 +143,8 @@ export async function runParsedSearch(
         width: args.width ?? null,
         latencyTable: args["latency-table"] ? resolve(args["latency-table"]) : null,
         autoformerConfig: args["autoformer-config"] ? resolve(args["autoformer-config"]) : null,
-        dataset: args.dataset,
+        // The dataset picks table columns; other evaluators carry their own data.
+        dataset: args.benchmark ? args.dataset : supernet ? "fashion-mnist supernet" : null,
         report: args.report ?? [],
         constraints: args.constraint,
         candidatesPerRound: args.candidates,
@@ -391,6 +398,32 @@ function resolveModels(args: SearchArgs): {
 }
 
 /** Creates the output directory, so that a path that cannot hold one fails before the search. */
+/** Options given on the command line that this search does not use. */
+function ignoredOptions(argv: readonly string[], args: SearchArgs, usesSupernet: boolean): string[] {
+  const given = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const warnings: string[] = [];
+  const baseline = args.strategy !== "collm";
+  if (baseline) {
+    for (const name of ["rounds", "llm", "navigator-llm", "generator-llm", "candidates", "retries", "review"]) {
+      if (given(name)) warnings.push(`--${name} has no effect on --strategy ${args.strategy}`);
+    }
+  }
+  if (args.strategy !== "rea") {
+    for (const name of ["population", "sample-size"]) {
+      if (given(name)) warnings.push(`--${name} applies to --strategy rea only`);
+    }
+  }
+  if (!args.benchmark) {
+    for (const name of ["dataset", "metric", "report"]) {
+      if (given(name)) {
+        warnings.push(`--${name} applies to a --benchmark table only${usesSupernet ? ", not the supernet" : ""}`);
+      }
+    }
+  }
+  if (args.space !== "ofa-mbv3" && given("width")) warnings.push("--width applies to --space ofa-mbv3 only");
+  return warnings;
+}
+
 /**
  * Rejects an --out folder that already holds a search, whose results and
  * resume settings a new search would overwrite.
