@@ -91,7 +91,7 @@ describe("cli search", { skip: nb201Skip }, () => {
     const before = readFileSync(join(out, "result.json"), "utf8");
     const second = await runCli(["search", "--benchmark", NB201_CSV, "--budget", "20", "--out", out]);
     assert.equal(second.code, 2);
-    assert.match(second.stderr, /already holds a search \(result\.json\); continue it with collm-nas resume --out/);
+    assert.match(second.stderr, /already contains a search \(result\.json\); continue it with collm-nas resume --out/);
     assert.equal(readFileSync(join(out, "result.json"), "utf8"), before);
   });
 

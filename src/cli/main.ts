@@ -79,7 +79,7 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<numb
       return 2;
     }
     // A damaged checkpoint database or state file is the user's data, not
-    // a bug: say so without a stack trace.
+    // a bug, so the message names it without a stack trace.
     if ((error as Error)?.name === "SqliteError") {
       io.stderr(
         `collm-nas: the checkpoint database cannot be read (${(error as Error).message}); ` +

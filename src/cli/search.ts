@@ -144,7 +144,7 @@ export async function runParsedSearch(
         latencyTable: args["latency-table"] ? resolve(args["latency-table"]) : null,
         autoformerConfig: args["autoformer-config"] ? resolve(args["autoformer-config"]) : null,
         // The dataset picks table columns; other evaluators carry their own data.
-        dataset: args.benchmark ? args.dataset : supernet ? "fashion-mnist supernet" : null,
+        dataset: datasetLabel(args, supernet),
         report: args.report ?? [],
         constraints: args.constraint,
         candidatesPerRound: args.candidates,
@@ -216,7 +216,7 @@ interface SupernetChoice {
   modelPath: string;
   dataDir: string;
   network?: Nb201Network;
-  /** Which execution provider the session got and why others were skipped. */
+  /** Execution provider of the session, with the reasons others were skipped. */
   provider?: string;
 }
 
@@ -254,7 +254,7 @@ async function resolveSupernet(args: SearchArgs): Promise<SupernetChoice | undef
 
 /**
  * Scores the best subnet on the full validation split and on the test
- * split, which the search never sees. Returns report-only metrics.
+ * split, neither of which the search uses. Returns report-only metrics.
  */
 async function scoreOnHeldOutSplits(
   supernet: SupernetChoice,
@@ -398,41 +398,48 @@ function resolveModels(args: SearchArgs): {
 }
 
 /** Creates the output directory, so that a path that cannot hold one fails before the search. */
+/** Dataset of the result's settings: the table's, or the supernet's data. */
+function datasetLabel(args: SearchArgs, supernet: SupernetChoice | undefined): string | null {
+  if (args.benchmark) return args.dataset;
+  if (supernet) return "fashion-mnist supernet";
+  return null;
+}
+
 /** Options given on the command line that this search does not use. */
 function ignoredOptions(argv: readonly string[], args: SearchArgs, usesSupernet: boolean): string[] {
-  const given = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const passed = (name: string) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const warnings: string[] = [];
   const baseline = args.strategy !== "collm";
   if (baseline) {
     for (const name of ["rounds", "llm", "navigator-llm", "generator-llm", "candidates", "retries", "review"]) {
-      if (given(name)) warnings.push(`--${name} has no effect on --strategy ${args.strategy}`);
+      if (passed(name)) warnings.push(`--${name} has no effect on --strategy ${args.strategy}`);
     }
   }
   if (args.strategy !== "rea") {
     for (const name of ["population", "sample-size"]) {
-      if (given(name)) warnings.push(`--${name} applies to --strategy rea only`);
+      if (passed(name)) warnings.push(`--${name} applies to --strategy rea only`);
     }
   }
   if (!args.benchmark) {
     for (const name of ["dataset", "metric", "report"]) {
-      if (given(name)) {
+      if (passed(name)) {
         warnings.push(`--${name} applies to a --benchmark table only${usesSupernet ? ", not the supernet" : ""}`);
       }
     }
   }
-  if (args.space !== "ofa-mbv3" && given("width")) warnings.push("--width applies to --space ofa-mbv3 only");
+  if (args.space !== "ofa-mbv3" && passed("width")) warnings.push("--width applies to --space ofa-mbv3 only");
   return warnings;
 }
 
 /**
- * Rejects an --out folder that already holds a search, whose results and
- * resume settings a new search would overwrite.
+ * Rejects an --out folder that already contains a search, because a new
+ * search would overwrite its results and resume settings.
  */
 function rejectEarlierSearch(outDir: string): void {
   const earlier = ["result.json", "search.json"].find((name) => existsSync(join(outDir, name)));
   if (earlier) {
     throw new UsageError(
-      `--out ${outDir} already holds a search (${earlier}); continue it with ` +
+      `--out ${outDir} already contains a search (${earlier}); continue it with ` +
         `collm-nas resume --out ${outDir}, or choose another --out`,
     );
   }

@@ -5,9 +5,9 @@ import type {
 } from "./types.ts";
 
 /**
- * Wraps an evaluator so that each canonical key is evaluated at most once.
- * Successful results are cached; failures are not, so a transient error
- * can be retried.
+ * Wraps an evaluator so that a canonical key evaluated successfully is
+ * never evaluated again. Failures are not cached, so a transient error can
+ * be retried.
  */
 export class CachedEvaluator implements Evaluator {
   readonly name: string;
@@ -47,7 +47,7 @@ export class CachedEvaluator implements Evaluator {
     );
   }
 
-  /** Share of lookups answered from the cache. */
+  /** Share of lookups served from the cache. */
   get hitRate(): number {
     const total = this.hits + this.misses;
     return total === 0 ? 0 : this.hits / total;

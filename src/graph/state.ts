@@ -2,14 +2,14 @@ import { Annotation, messagesStateReducer } from "@langchain/langgraph";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { Cost } from "../spaces/types.ts";
 
-/** Where the Coordinator sends the search next. */
+/** Node the Coordinator routes the search to next. */
 export type CoordinatorRoute =
   | "generator"
   | "evaluate_architectures"
   | "navigator"
   | "__end__";
 
-/** Where a candidate came from. */
+/** Origin of a candidate: the Generator, a fallback mutation or a baseline. */
 export type CandidateSource =
   | "generator"
   | "fallback mutation"
@@ -93,7 +93,7 @@ export interface Exchange {
 /** Everything a search needs that is fixed for its whole run. */
 export interface SearchTask {
   space: string;
-  /** What the search maximizes, in words, for the prompts. */
+  /** Search objective in words, for the prompts. */
   objective: string;
   budget: number;
   candidatesPerRound: number;
@@ -169,7 +169,7 @@ export const SearchState = Annotation.Root({
   navigatorMemory: replace<Exchange[]>(() => []),
   /** Raw proposals of the latest Generator call. */
   proposals: replace<unknown[]>(() => []),
-  /** Who wrote `proposals`: the Generator, or the offline policy after a failed call. */
+  /** Author of `proposals`: the Generator, or the offline policy after a failed call. */
   proposalSource: replace<CandidateSource>(() => "generator"),
   /** Generator calls made in the current round. */
   generatorCalls: replace<number>(() => 0),
@@ -192,7 +192,7 @@ export const SearchState = Annotation.Root({
   rngState: replace<number>(() => 0),
   /** The Coordinator's routing decision. */
   route: replace<CoordinatorRoute>(() => "generator"),
-  /** Why the search stopped; null while it runs. */
+  /** Stop reason of the search, or null while it runs. */
   stopReason: replace<string | null>(() => null),
   /** Tool-call messages between the Coordinator and the evaluation tool. */
   messages: Annotation<BaseMessage[]>({

@@ -19,8 +19,8 @@ export type StructuredOutputMode = "auto" | "json_schema" | "tool" | "text";
 export const GENERATOR_OUTPUT_NAME = "propose_architectures";
 
 /**
- * The Generator's output schema: an object at the root with every field
- * required, as OpenAI's strict structured output demands.
+ * Builds the Generator's output schema: an object at the root with every
+ * field required, as OpenAI's strict structured output demands.
  */
 export function generatorOutputSchema(candidate: z.ZodType) {
   return z.object({
@@ -110,9 +110,9 @@ export async function callGenerator(
       };
       message = output.raw;
     } catch (error) {
-      // A server that rejects the request itself (HTTP 400: no JSON schema
-      // or tool support, as with some local servers) still gets a chance
-      // in text mode; other failures propagate to the caller's fallback.
+      // A server that rejects the request itself with HTTP 400, as some local
+      // servers without JSON schema or tool support do, is asked again in
+      // text mode. Other failures propagate to the caller's fallback.
       if (!isBadRequest(error)) throw error;
       message = (await model.invoke(messages, config)) as AIMessage;
       const found = readProposals(message);

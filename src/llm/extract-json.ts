@@ -58,7 +58,7 @@ function parseLenient(text: string): ExtractedJson | undefined {
   return undefined;
 }
 
-/** The shortest prefix whose brackets balance, outside strings. */
+/** Returns the shortest prefix whose brackets balance, outside strings. */
 function balancedPrefix(text: string): string | undefined {
   const stack: string[] = [];
   let quote: string | null = null;

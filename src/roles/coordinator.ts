@@ -17,7 +17,7 @@ import { candidatesNeeded, visitedKeys, type VisitedKeys } from "./generator.ts"
 import { historyIndex } from "./history-index.ts";
 import { latestOfRound, rankRecords } from "./statistics.ts";
 
-/** Longest proposal text kept in a rejection record. */
+/** Maximum length of the proposal text kept in a rejection record. */
 const PROPOSAL_CHARS = 200;
 
 /**

@@ -84,7 +84,7 @@ export function roundSummary(state: SearchStateType, runtime: SearchRuntime): st
   });
 }
 
-/** The request for round `round` > 1: last round's results and a summary. */
+/** Builds the request for a round after the first: last round's results and a summary. */
 export function updateRequest(state: SearchStateType, runtime: SearchRuntime): string {
   const { space } = runtime;
   const { task } = state;

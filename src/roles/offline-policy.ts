@@ -155,7 +155,7 @@ export function offlineCandidates(
   return out;
 }
 
-/** Every single-gene change of `arch`, the most favoured values first. */
+/** Lists every single-gene change of `arch`, the most favoured values first. */
 function singleGeneNeighbours(
   space: SearchSpace,
   arch: unknown,

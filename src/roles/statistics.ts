@@ -55,7 +55,7 @@ export function geneStatistics(
   }));
 }
 
-/** One line per gene: the values seen, their counts and mean accuracies. */
+/** Formats one line per gene: the values seen, their counts and mean accuracies. */
 export function formatStatistics(stats: readonly GeneStats[]): string {
   return stats
     .map((gene) => {
