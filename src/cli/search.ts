@@ -507,7 +507,7 @@ function describeEnd(
     const report = Object.entries(result.best.report)
       .map(([name, value]) => `${name} ${value.toFixed(2)}`)
       .join(", ");
-    if (report) lines.push(`Report: ${report}`);
+    if (report) lines.push(`Report (metrics the search never saw): ${report}`);
   } else {
     lines.push("No architecture was evaluated successfully.");
   }
